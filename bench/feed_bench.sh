@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Screen feed benchmark, end to end: starts build/redred on loopback with the synthetic 1280x720 test
+# pattern, starts a 15 fps / q75 stream, then runs bench/feed_load against /stream/feed (SSE) and
+# /stream/mjpeg for N = 1 10 100 500 viewers and prints one Markdown table.
+#
+# Builds nothing: expects $BUILD_DIR/redred and $BUILD_DIR/bench/feed_load (BUILD_DIR defaults to build).
+# Loopback only. Every step is bounded; the whole run takes ~2.5 minutes with the defaults.
+# Prints numbers, not verdicts.
+#
+# Env: BUILD_DIR, PORT (default: a free port), CLIENT_COUNTS ("1 10 100 500"),
+#      FEED_PATHS ("/stream/feed /stream/mjpeg"), WARMUP_S (2), WINDOW_S (10), LOAD_THREADS (1),
+#      FPS (15), QUALITY (75), OUT_DIR (raw results; default a temp dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+CLIENT_COUNTS=${CLIENT_COUNTS:-"1 10 100 500"}
+FEED_PATHS=${FEED_PATHS:-"/stream/feed /stream/mjpeg"}
+WARMUP_S=${WARMUP_S:-2}
+WINDOW_S=${WINDOW_S:-10}
+LOAD_THREADS=${LOAD_THREADS:-1}
+FPS=${FPS:-15}
+QUALITY=${QUALITY:-75}
+OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/feed_bench.XXXXXX)}
+
+server_bin="$BUILD_DIR/redred"
+load_bin="$BUILD_DIR/bench/feed_load"
+for bin in "$server_bin" "$load_bin"; do
+  [ -x "$bin" ] || { echo "feed_bench: $bin not found; build first (cmake --build $BUILD_DIR)" >&2; exit 2; }
+done
+command -v jq >/dev/null || { echo "feed_bench: jq is required" >&2; exit 2; }
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -z "${PORT:-}" ]; then
+  for _ in $(seq 1 50); do
+    PORT=$((20000 + RANDOM % 20000))
+    port_is_free "$PORT" && break
+  done
+fi
+base_url="http://127.0.0.1:$PORT"
+mkdir -p "$OUT_DIR"
+data_dir=$(mktemp -d /tmp/feed_bench_data.XXXXXX)
+server_pid=""
+
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server_pid" 2>/dev/null || true
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$data_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_stream() {
+  local code
+  code=$(curl -s -m 5 -o "$OUT_DIR/stream_start.json" -w '%{http_code}' -X POST \
+    -H 'content-type: application/json' -d "{\"fps\":$FPS,\"quality\":$QUALITY}" "$base_url/stream/start" || true)
+  case "$code" in
+    2*|409) ;;  # 409: already running
+    *) echo "feed_bench: POST /stream/start answered $code: $(cat "$OUT_DIR/stream_start.json" 2>/dev/null)" >&2; return 1 ;;
+  esac
+}
+
+start_server() {
+  stop_server
+  "$server_bin" serve --listen "127.0.0.1:$PORT" --screen-source pattern --data-dir "$data_dir" \
+    >>"$OUT_DIR/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 150); do  # up to 15 s
+    kill -0 "$server_pid" 2>/dev/null || { echo "feed_bench: server exited; see $OUT_DIR/server.log" >&2; tail -20 "$OUT_DIR/server.log" >&2; return 1; }
+    port_is_free "$PORT" || break
+    sleep 0.1
+  done
+  port_is_free "$PORT" && { echo "feed_bench: server not listening on $PORT after 15 s" >&2; return 1; }
+  start_stream
+  sleep 1  # let the encoder produce its first frames
+}
+
+# Sum of the Prometheus samples whose metric name matches a regex ("n/a" without /metrics).
+metrics_snapshot() { curl -s -m 3 -f "$base_url/metrics" 2>/dev/null || true; }
+metric_sum() {  # $1 = metrics text, $2 = awk regex on the metric name
+  printf '%s\n' "$1" | awk -v re="$2" '
+    /^#/ || NF < 2 { next }
+    { name = $1; sub(/\{.*/, "", name); if (name ~ re) { sum += $NF; found = 1 } }
+    END { if (found) printf "%.6f", sum; else printf "n/a" }'
+}
+metric_delta() {  # $1 = before text, $2 = after text, $3 = regex
+  local a b
+  a=$(metric_sum "$1" "$3"); b=$(metric_sum "$2" "$3")
+  if [ "$a" = n/a ] || [ "$b" = n/a ]; then echo n/a; else awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6g", b - a }'; fi
+}
+
+proc_status_mb() {  # $1 = VmHWM | VmRSS
+  awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a
+}
+
+run_case() {  # $1 = path, $2 = clients; appends one JSON line to $OUT_DIR/results.jsonl
+  local path=$1 clients=$2 out before after t0 t1
+  out="$OUT_DIR/run_${path//\//_}_$clients.json"
+  before=$(metrics_snapshot)
+  t0=$(date +%s.%N)
+  timeout $((WARMUP_S + WINDOW_S + 15)) "$load_bin" --port "$PORT" --path "$path" --clients "$clients" \
+    --warmup "$WARMUP_S" --seconds "$WINDOW_S" --threads "$LOAD_THREADS" --server-pid "$server_pid" --json \
+    >"$out" || return 1
+  t1=$(date +%s.%N)
+  after=$(metrics_snapshot)
+  # /metrics deltas cover the whole feed_load run (ramp + warm-up + window), not only the window.
+  jq -c --arg hwm "$(proc_status_mb VmHWM)" --arg rss "$(proc_status_mb VmRSS)" \
+     --arg run_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+     --arg drops "$(metric_delta "$before" "$after" '^redred_screen_frames_dropped_total$')" \
+     --arg sent "$(metric_delta "$before" "$after" '^redred_screen_frames_sent_total$')" \
+     --arg bytes_sent "$(metric_delta "$before" "$after" '^redred_screen_bytes_sent_total$')" \
+     --arg encoded "$(metric_delta "$before" "$after" '^redred_screen_frames_encoded_total$')" \
+     --arg encoded_bytes "$(metric_delta "$before" "$after" '^redred_screen_encoded_bytes_total$')" \
+     --arg encode_s "$(metric_delta "$before" "$after" '^redred_screen_encode_seconds_total$')" \
+     --arg slow_closed "$(metric_delta "$before" "$after" '^redred_screen_slow_viewers_closed_total$')" \
+     '. + {server_vmhwm_mb: $hwm, server_vmrss_mb: $rss, run_s: ($run_s|tonumber),
+           metrics: {frames_dropped: $drops, frames_sent: $sent, bytes_sent: $bytes_sent, frames_encoded: $encoded,
+                     encoded_bytes: $encoded_bytes, encode_seconds: $encode_s, slow_viewers_closed: $slow_closed}}' \
+     "$out" >>"$OUT_DIR/results.jsonl"
+}
+
+echo "feed_bench: $(date -u +%FT%TZ) nproc=$(nproc) cpu=\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\" kernel=$(uname -r)" >&2
+echo "feed_bench: port=$PORT warmup=${WARMUP_S}s window=${WINDOW_S}s load_threads=$LOAD_THREADS fps=$FPS quality=$QUALITY raw=$OUT_DIR" >&2
+: >"$OUT_DIR/results.jsonl"
+start_server
+
+for clients in $CLIENT_COUNTS; do
+  for path in $FEED_PATHS; do
+    for attempt in 1 2; do
+      # The server may have been restarted or replaced (rebuilt binary) under us: start it again.
+      if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "feed_bench: server is gone, restarting" >&2
+        start_server
+      fi
+      before_lines=$(wc -l <"$OUT_DIR/results.jsonl")
+      if run_case "$path" "$clients" && kill -0 "$server_pid" 2>/dev/null; then
+        last=$(tail -1 "$OUT_DIR/results.jsonl")
+        # A run where nobody got a frame usually means the stream stopped: restart it once and retry.
+        if [ "$(jq '.frames_total' <<<"$last")" -gt 0 ] || [ "$attempt" = 2 ]; then break; fi
+        echo "feed_bench: no frames for $path N=$clients, restarting the stream and retrying" >&2
+        start_stream || true
+      else
+        echo "feed_bench: run $path N=$clients failed (attempt $attempt)" >&2
+      fi
+      # Drop the failed attempt's line so the table holds one row per case.
+      head -n "$before_lines" "$OUT_DIR/results.jsonl" >"$OUT_DIR/results.tmp" && mv "$OUT_DIR/results.tmp" "$OUT_DIR/results.jsonl"
+    done
+    jq -r '"feed_bench: \(.path) N=\(.clients): fps median \(.fps_median) min \(.fps_min), server \(.server_cpu_cores) cores, loadgen \(.loadgen_cpu_cores) cores, errors \(.errors)"' \
+      <<<"$(tail -1 "$OUT_DIR/results.jsonl")" >&2 || true
+    sleep 1  # let the previous connections close before the next ramp
+  done
+done
+
+echo
+echo "| path | N | fps/client median | min | p10 | zero-frame clients | errors | first frame median / max (ms) | server CPU (cores) | load gen CPU (cores) | received MB/s | encoded fps | frames dropped | peak RSS (VmHWM) MB | RSS after run MB | mean frame KB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+jq -r 'def r(n): if . == null then "n/a" else (. * n | round / n) end;
+       def num: if . == "n/a" then null else tonumber end;
+       "| \(.path) | \(.clients) | \(.fps_median|r(100)) | \(.fps_min|r(100)) | \(.fps_p10|r(100)) | \(.zero_frame_clients) | \(.errors) | \(.ttff_ms_median|round) / \(.ttff_ms_max|round) | \(.server_cpu_cores|r(1000)) | \(.loadgen_cpu_cores|r(1000)) | \(.mb_per_s|round) | \(if (.metrics.frames_encoded|num) == null then "n/a" else ((.metrics.frames_encoded|num) / .run_s | r(10)) end) | \(.metrics.frames_dropped) | \(.server_vmhwm_mb) | \(.server_vmrss_mb) | \(.mean_frame_kb|r(10)) |"' \
+  "$OUT_DIR/results.jsonl"
+echo
+echo "frames dropped and encoded fps come from /metrics deltas over the whole feed_load run (ramp + warm-up + window);"
+echo "fps, first frame, CPU and MB/s over the ${WINDOW_S} s window only. MB = 10^6 bytes, KB = 10^3 bytes."
+echo
+echo "Raw results: $OUT_DIR/results.jsonl (server log: $OUT_DIR/server.log)"

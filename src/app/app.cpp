@@ -1,0 +1,222 @@
+#include "app/app.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/net.hpp"
+#include "http/error_response.hpp"
+#include "http/screen_routes.hpp"
+#include "http/server.hpp"
+#include "screen/io/screen_service.hpp"
+#include "state/memory/memory_screen_state.hpp"
+#include "state/redis/redis_screen_state.hpp"
+
+namespace redred::app {
+namespace {
+
+using http_server::PathParams;
+using http_server::Request;
+using http_server::Response;
+
+struct Running {
+    std::shared_ptr<http_server::Server> server;
+    std::shared_ptr<screen::ScreenService> screen;
+    std::unique_ptr<state::ScreenState> state;
+    state::redis::RedisScreenState* redis = nullptr;  // borrowed from `state` when Redis is used
+    Metrics* metrics = nullptr;
+    std::string instance_id;
+};
+
+net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Running> running) {
+    auto log = log::get("app");
+    log->info("shutting down: closing feeds and leaving shared state consistent");
+    running->server->stop();
+    co_await running->screen->shutdown();
+    // Give viewers a bounded moment to receive "stream_stopped" before the threads stop.
+    net::steady_timer wait(co_await net::this_coro::executor);
+    for (int i = 0; i < 20; ++i) {
+        std::int64_t viewers = 0;
+        for (const auto& g : running->metrics->feed_viewers) viewers += g.get();
+        if (viewers == 0) break;
+        wait.expires_after(std::chrono::milliseconds(50));
+        co_await wait.async_wait(use_awaitable);
+    }
+    running->state->close();
+    log->info("stopped");
+    io.stop();
+}
+
+Response health(const Running& r) {
+    const bool redis_down = r.redis && !r.redis->connection()->connected();
+    nlohmann::json body{{"status", redis_down ? "degraded" : "ok"},
+                        {"instance", r.instance_id},
+                        {"state", r.state->backend_name()},
+                        {"screen_source", r.screen->source_name()},
+                        {"capturing", r.screen->capturing()},
+                        {"viewers", r.screen->hub().subscriber_count()}};
+    if (r.redis) body["redis"] = redis_down ? "down" : "up";
+    if (redis_down) body["message"] = "shared state (Redis) is unavailable";
+    return http_server::json_response(redis_down ? http::status::service_unavailable : http::status::ok, body);
+}
+
+Response metrics_text(const Metrics& metrics) {
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = metrics.render_prometheus();
+    return res;
+}
+
+}  // namespace
+
+long raise_open_files_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return static_cast<long>(limit.rlim_cur);
+}
+
+int run_server(const Config& config) {
+    log::init_logging(config.log_level);
+    auto log = log::get("app");
+    if (auto problems = config.validate(); !problems.empty()) {
+        for (const auto& p : problems) log->error("config: {}", p);
+        return 2;
+    }
+    const long open_files = raise_open_files_limit();
+
+    std::error_code fs_error;
+    std::filesystem::create_directories(config.data_dir, fs_error);
+    if (fs_error) {
+        log->error("cannot create data directory path={} error={}", config.data_dir, fs_error.message());
+        return 1;
+    }
+
+    HostPort listen;
+    parse_host_port(config.listen, listen);
+    const int threads = config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+    net::io_context io(threads);
+
+    // Screen source: opened once, used only by the capture thread while a stream is live.
+    screen::SourceOptions source_options;
+    source_options.display = config.display;
+    source_options.max_width = config.max_width;
+    parse_size(config.pattern_size, source_options.pattern_width, source_options.pattern_height);
+    const auto kind = *screen::parse_source_kind(config.screen_source);
+    std::unique_ptr<screen::ScreenSource> source;
+    if (kind != screen::SourceKind::None) {
+        auto opened = screen::open_screen_source(kind, source_options);
+        if (!opened) {
+            log->error("screen source unavailable: {}", opened.error().message);
+            return 1;
+        }
+        source = std::move(*opened);
+    }
+
+    auto running = std::make_shared<Running>();
+    Metrics metrics;
+    running->metrics = &metrics;
+    running->instance_id = random_hex(6);
+
+    http_server::Router router;
+    http_server::StaticFiles static_files(config.web_root.empty() ? default_web_root(nullptr) : config.web_root);
+    http_server::ServerLimits limits;
+    limits.max_connections = static_cast<std::size_t>(config.max_connections);
+    limits.body_limit_bytes = static_cast<std::size_t>(config.max_body_bytes);
+    limits.header_timeout_ms = config.header_timeout_ms;
+    limits.idle_timeout_ms = config.idle_timeout_ms;
+    limits.write_timeout_ms = config.write_timeout_ms;
+
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(listen.host == "localhost" ? "127.0.0.1" : listen.host, ec);
+    if (ec) {
+        log->error("--listen host must be an IP address host={}", listen.host);
+        return 2;
+    }
+    try {
+        running->server = std::make_shared<http_server::Server>(io, tcp::endpoint(address, listen.port), limits, router,
+                                                                &static_files, metrics);
+    } catch (const std::exception& e) {
+        log->error("cannot listen address={} error={}", config.listen, e.what());
+        return 1;
+    }
+    const auto bound = running->server->local_endpoint();
+    const std::string advertised_host = bound.address().to_string();
+
+    if (config.redis.empty()) {
+        running->state = std::make_unique<state::memory::MemoryScreenState>();
+    } else {
+        auto endpoint = state::redis::parse_redis_url(config.redis);
+        if (!endpoint) {
+            log->error("--redis: {}", endpoint.error().message);
+            return 2;
+        }
+        state::redis::RedisScreenStateOptions options;
+        options.lease_ms = config.lease_ms;
+        options.pending_claim_ms = std::max(config.lease_ms, 3 * config.tick_ms);
+        options.host = advertised_host;
+        options.port = bound.port();
+        auto redis_state = std::make_unique<state::redis::RedisScreenState>(io.get_executor(), *endpoint,
+                                                                            running->instance_id, options);
+        running->redis = redis_state.get();
+        running->state = std::move(redis_state);
+    }
+
+    screen::ScreenServiceOptions screen_options;
+    screen_options.instance_id = running->instance_id;
+    screen_options.host = advertised_host;
+    screen_options.port = bound.port();
+    screen_options.tick_ms = config.tick_ms;
+    running->screen = std::make_shared<screen::ScreenService>(io.get_executor(), metrics, *running->state,
+                                                              std::move(source), screen_options);
+
+    http_server::FeedLimits feed_limits;
+    feed_limits.write_timeout_ms = config.write_timeout_ms;
+    http_server::add_screen_routes(router, running->screen, metrics, feed_limits);
+    router.add(http::verb::get, "/healthz", [running](const Request&, const PathParams&) -> net::awaitable<Response> {
+        return [](std::shared_ptr<Running> r) -> net::awaitable<Response> { co_return health(*r); }(running);
+    });
+    router.add(http::verb::get, "/metrics", [&metrics](const Request&, const PathParams&) {
+        return [](const Metrics* m) -> net::awaitable<Response> { co_return metrics_text(*m); }(&metrics);
+    });
+
+    running->screen->run();
+    running->server->start();
+    log->info("redred listening address={}:{} url=http://{}:{}/ instance={} state={} screen_source={} threads={} "
+              "open_files_limit={}",
+              advertised_host, bound.port(), advertised_host, bound.port(), running->instance_id,
+              running->state->backend_name(), running->screen->source_name(), threads, open_files);
+
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    bool shutting_down = false;
+    std::function<void(const error_code&, int)> on_signal = [&](const error_code& error, int signal_number) {
+        if (error) return;
+        if (shutting_down) {
+            log->warn("second signal: exiting now");
+            std::_Exit(130);
+        }
+        shutting_down = true;
+        log->info("signal received signal={}", signal_number);
+        net::co_spawn(io, graceful_shutdown(io, running), net::detached);
+        signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+    return 0;
+}
+
+}  // namespace redred::app

@@ -1,0 +1,113 @@
+#include "app/config.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "screen/screen_source.hpp"
+
+namespace redred::app {
+
+void add_config_file_option(CLI::App& command) {
+    command.set_config("--config", "", "Read options from this file (TOML or INI: listen = \"127.0.0.1:8080\")")
+        ->envname("REDRED_CONFIG");
+}
+
+void add_serve_options(CLI::App& cmd, Config& c) {
+    cmd.add_option("--listen", c.listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
+        ->envname("REDRED_LISTEN")->capture_default_str();
+    cmd.add_option("--data-dir", c.data_dir, "Directory for the embedded database and recordings")
+        ->envname("REDRED_DATA_DIR")->capture_default_str();
+    cmd.add_option("--redis", c.redis, "Share state through Redis (redis://host:port/db); empty = in-process")
+        ->envname("REDRED_REDIS");
+    cmd.add_option("--screen-source", c.screen_source, "auto | x11 | pattern | none")
+        ->envname("REDRED_SCREEN_SOURCE")->capture_default_str();
+    cmd.add_option("--display", c.display, "X display to capture (default: $DISPLAY)")->envname("REDRED_DISPLAY");
+    cmd.add_option("--max-width", c.max_width, "Scale captured frames down to at most this width (0 = native)")
+        ->envname("REDRED_MAX_WIDTH")->capture_default_str();
+    cmd.add_option("--pattern-size", c.pattern_size, "Size of the synthetic test pattern, WIDTHxHEIGHT")
+        ->envname("REDRED_PATTERN_SIZE")->capture_default_str();
+    cmd.add_option("--web-root", c.web_root, "Directory of the built web UI (default: web/dist)")
+        ->envname("REDRED_WEB_ROOT");
+    cmd.add_option("--threads", c.threads, "I/O threads (0 = one per core)")->envname("REDRED_THREADS")
+        ->capture_default_str();
+    cmd.add_option("--max-connections", c.max_connections, "Open connections accepted at once")
+        ->envname("REDRED_MAX_CONNECTIONS")->capture_default_str();
+    cmd.add_option("--max-body-bytes", c.max_body_bytes, "Largest request body accepted")
+        ->envname("REDRED_MAX_BODY_BYTES")->capture_default_str();
+    cmd.add_option("--header-timeout-ms", c.header_timeout_ms, "Time a client has to send a request header")
+        ->envname("REDRED_HEADER_TIMEOUT_MS")->capture_default_str();
+    cmd.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive connections idle longer are closed")
+        ->envname("REDRED_IDLE_TIMEOUT_MS")->capture_default_str();
+    cmd.add_option("--write-timeout-ms", c.write_timeout_ms, "A client that takes no data for this long is closed")
+        ->envname("REDRED_WRITE_TIMEOUT_MS")->capture_default_str();
+    cmd.add_option("--tick-ms", c.tick_ms, "Supervisor period: lease renewal, stop-key check, orphan cleanup")
+        ->envname("REDRED_TICK_MS")->capture_default_str();
+    cmd.add_option("--lease-ms", c.lease_ms, "A capturing instance silent for this long is considered dead")
+        ->envname("REDRED_LEASE_MS")->capture_default_str();
+    cmd.add_option("--log-level", c.log_level, "trace | debug | info | warn | error")
+        ->envname("REDRED_LOG_LEVEL")->capture_default_str();
+}
+
+bool parse_host_port(const std::string& text, HostPort& out) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    std::string host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    try {
+        std::size_t used = 0;
+        const int port = std::stoi(text.substr(colon + 1), &used);
+        if (used != text.size() - colon - 1 || port < 0 || port > 65535) return false;
+        out = HostPort{host, port};
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool parse_size(const std::string& text, int& width, int& height) {
+    return std::sscanf(text.c_str(), "%dx%d", &width, &height) == 2 && width >= 16 && height >= 16 && width <= 7680 &&
+           height <= 4320;
+}
+
+std::vector<std::string> Config::validate() const {
+    std::vector<std::string> problems;
+    HostPort hp;
+    if (!parse_host_port(listen, hp)) problems.push_back(fmt::format("--listen '{}' is not HOST:PORT", listen));
+    if (!screen::parse_source_kind(screen_source))
+        problems.push_back(fmt::format("--screen-source '{}' must be auto, x11, pattern or none", screen_source));
+    int w, h;
+    if (!parse_size(pattern_size, w, h))
+        problems.push_back(fmt::format("--pattern-size '{}' must be WIDTHxHEIGHT between 16x16 and 7680x4320", pattern_size));
+    if (max_width < 0) problems.push_back("--max-width must be >= 0");
+    if (threads < 0 || threads > 256) problems.push_back("--threads must be 0..256");
+    if (max_connections < 1) problems.push_back("--max-connections must be >= 1");
+    if (max_body_bytes < 1024) problems.push_back("--max-body-bytes must be >= 1024");
+    if (header_timeout_ms < 100 || idle_timeout_ms < 100 || write_timeout_ms < 100)
+        problems.push_back("timeouts must be >= 100 ms");
+    if (tick_ms < 50 || tick_ms > 1000) problems.push_back("--tick-ms must be 50..1000 (the stop key is checked every tick)");
+    if (lease_ms < 2 * tick_ms) problems.push_back("--lease-ms must be at least twice --tick-ms");
+    if (!redis.empty() && redis.rfind("redis://", 0) != 0) problems.push_back("--redis must look like redis://host:port/db");
+    static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(levels.begin(), levels.end(), log_level) == levels.end())
+        problems.push_back(fmt::format("--log-level '{}' is not one of trace, debug, info, warn, error", log_level));
+    return problems;
+}
+
+std::string default_web_root(const char* argv0) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<fs::path> candidates;
+    const fs::path exe = fs::canonical("/proc/self/exe", ec);
+    if (!ec) {
+        candidates.push_back(exe.parent_path() / "../web/dist");     // build/redred -> web/dist
+        candidates.push_back(exe.parent_path() / "../../web/dist");  // build/x/redred
+        candidates.push_back(exe.parent_path() / "../share/redred/web");
+    }
+    candidates.push_back(fs::current_path(ec) / "web/dist");
+    for (const auto& c : candidates)
+        if (fs::exists(c / "index.html", ec)) return fs::weakly_canonical(c, ec).string();
+    return (fs::current_path(ec) / "web/dist").string();
+}
+
+}  // namespace redred::app

@@ -1,0 +1,48 @@
+// Everything an operator can set. Sources in order: defaults (here), config file (--config, TOML/INI),
+// REDRED_* environment variables, flags. Each option is declared once, in add_serve_options().
+#pragma once
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace redred::app {
+
+struct Config {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "./data";
+    std::string redis;                 // empty: in-process state (embedded default)
+    std::string screen_source = "auto";
+    std::string display;               // empty: $DISPLAY
+    int max_width = 0;                 // 0: capture at native size
+    std::string pattern_size = "1280x720";
+    std::string web_root;              // empty: <source>/web/dist found next to the binary or the cwd
+    int threads = 0;                   // 0: one per core
+    int max_connections = 10000;
+    int max_body_bytes = 1024 * 1024;
+    int header_timeout_ms = 10000;
+    int idle_timeout_ms = 30000;
+    int write_timeout_ms = 15000;
+    int tick_ms = 500;
+    int lease_ms = 2000;
+    std::string log_level = "info";
+
+    // Every problem at once; empty when the config is usable.
+    std::vector<std::string> validate() const;
+};
+
+// Declares the options shared by `serve` (and partly `doctor`) on a CLI11 (sub)command.
+void add_serve_options(CLI::App& command, Config& config);
+void add_config_file_option(CLI::App& command);
+
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+bool parse_host_port(const std::string& text, HostPort& out);
+bool parse_size(const std::string& text, int& width, int& height);  // "1280x720"
+
+// Finds web/dist when --web-root is not given: next to the binary's source tree, or under the cwd.
+std::string default_web_root(const char* argv0);
+
+}  // namespace redred::app

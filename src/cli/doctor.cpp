@@ -1,0 +1,342 @@
+#include "cli/doctor.hpp"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/config.hpp"
+#include "core/log.hpp"
+#include "core/net.hpp"
+#include "screen/jpeg_encoder.hpp"
+#include "screen/screen_source.hpp"
+#include "state/redis/keys.hpp"
+#include "state/redis/redis_connection.hpp"
+#include "state/redis/redis_url.hpp"
+
+namespace redred::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Report {
+    int failures = 0;
+    void pass(std::string_view check, std::string_view detail) { std::printf("  ok    %-14s %s\n", check.data(), std::string(detail).c_str()); }
+    void fail(std::string_view check, std::string_view detail, std::string_view advice) {
+        ++failures;
+        std::printf("  FAIL  %-14s %s\n        -> %s\n", check.data(), std::string(detail).c_str(), std::string(advice).c_str());
+    }
+    void skip(std::string_view check, std::string_view why) { std::printf("  --    %-14s %s\n", check.data(), std::string(why).c_str()); }
+};
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void check_jpeg(Report& report) {
+    screen::Image image;
+    image.resize(64, 64);
+    screen::JpegEncoder encoder;
+    auto jpeg = encoder.encode(image.view(), 75);
+    if (jpeg) report.pass("libjpeg-turbo", fmt::format("encodes ({} bytes for a 64x64 test image)", jpeg->size()));
+    else report.fail("libjpeg-turbo", jpeg.error().message, "install libturbojpeg0 (scripts/setup.sh does)");
+}
+
+void check_screen(Report& report, const DoctorOptions& options) {
+    auto kind = screen::parse_source_kind(options.screen_source);
+    if (!kind) {
+        report.fail("screen source", kind.error().message, "use auto, x11, pattern or none");
+        return;
+    }
+    if (*kind == screen::SourceKind::None) {
+        report.skip("screen source", "none: this instance relays frames captured by another");
+        return;
+    }
+    screen::SourceOptions source_options;
+    source_options.display = options.display;
+    auto source = screen::open_screen_source(*kind, source_options);
+    if (!source) {
+        report.fail("screen source", source.error().message,
+                    "start an X server (e.g. Xvfb :99) and set DISPLAY, or use --screen-source pattern");
+        return;
+    }
+    const auto start = Clock::now();
+    auto image = (*source)->grab(std::chrono::system_clock::now());
+    const double grab_ms = ms_since(start);
+    if (!image) {
+        report.fail("screen source", image.error().message, "check the X server and its MIT-SHM extension");
+        return;
+    }
+    screen::JpegEncoder encoder;
+    const auto encode_start = Clock::now();
+    auto jpeg = encoder.encode(*image, 75);
+    const double encode_ms = ms_since(encode_start);
+    if (!jpeg) {
+        report.fail("screen source", jpeg.error().message, "check libjpeg-turbo");
+        return;
+    }
+    report.pass("screen source", fmt::format("{} {}x{}: capture {:.1f} ms, encode {:.1f} ms, {:.0f} KB at quality 75",
+                                             (*source)->name(), (*source)->width(), (*source)->height(), grab_ms,
+                                             encode_ms, jpeg->size() / 1024.0));
+}
+
+template <class T>
+T run_sync(net::io_context& io, net::awaitable<T> work) {
+    auto future = net::co_spawn(io, std::move(work), net::use_future);
+    return future.get();
+}
+
+void check_redis(Report& report, const DoctorOptions& options) {
+    if (options.redis.empty()) {
+        report.skip("redis", "not configured (embedded state); pass --redis redis://host:port/db to check it");
+        return;
+    }
+    auto endpoint = state::redis::parse_redis_url(options.redis);
+    if (!endpoint) {
+        report.fail("redis", endpoint.error().message, "use redis://host:port/db");
+        return;
+    }
+    net::io_context io;
+    auto guard = net::make_work_guard(io);
+    std::thread runner([&io] { io.run(); });
+    auto connection = state::redis::Connection::create(io.get_executor(), *endpoint, "doctor");
+    connection->start();
+    auto command = [&](std::vector<std::string> args) {
+        return run_sync(io, connection->command(std::move(args), std::chrono::milliseconds(2000)));
+    };
+    // The connection dials in the background: give it a moment before the first command.
+    for (int i = 0; i < 40 && !connection->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto pong = command({"PING"});
+    if (!pong || pong->str != "PONG") {
+        report.fail("redis", pong ? pong->str : pong.error().message,
+                    fmt::format("is redis-server running at {}:{}? (redis-cli -h {} -p {} ping)", endpoint->host,
+                                endpoint->port, endpoint->host, endpoint->port));
+    } else {
+        auto info = command({"INFO", "server"});
+        std::string version = "?";
+        if (info) {
+            auto pos = info->str.find("redis_version:");
+            if (pos != std::string::npos) version = info->str.substr(pos + 14, info->str.find('\r', pos) - pos - 14);
+        }
+        report.pass("redis", fmt::format("PONG from {}:{} (redis {})", endpoint->host, endpoint->port, version));
+
+        auto state = command({"HGETALL", state::redis::keys::kStreamingState});
+        auto stop = command({"GET", state::redis::keys::kStreamingStopRequested});
+        std::string summary = "streaming:state is empty (no stream yet)";
+        if (state && !state->elements.empty()) {
+            summary = "streaming:state {";
+            for (std::size_t i = 0; i + 1 < state->elements.size(); i += 2)
+                summary += fmt::format("{}{}={}", i ? ", " : "", state->elements[i].str, state->elements[i + 1].str);
+            summary += "}";
+        }
+        if (stop && !stop->is_nil()) summary += ", stop_requested=" + stop->str;
+        report.pass("stream state", summary);
+
+        std::vector<std::string> alive;
+        std::string cursor = "0";
+        for (int rounds = 0; rounds < 100; ++rounds) {
+            auto page = command({"SCAN", cursor, "MATCH", state::redis::keys::kInstancePattern, "COUNT", "200"});
+            if (!page || page->elements.size() != 2) break;
+            for (const auto& key : page->elements[1].elements) {
+                auto value = command({"GET", key.str});
+                if (!value || value->is_nil()) continue;
+                auto doc = nlohmann::json::parse(value->str, nullptr, false);
+                if (doc.is_discarded()) continue;
+                alive.push_back(fmt::format("{} at {}:{} (source {}{})", doc.value("id", "?"), doc.value("host", "?"),
+                                            doc.value("port", 0), doc.value("screen_source", "?"),
+                                            doc.value("capturing", false) ? ", capturing" : ""));
+            }
+            cursor = page->elements[0].str;
+            if (cursor == "0") break;
+        }
+        if (alive.empty()) {
+            report.fail("instances", "no redred server is registered on this Redis",
+                        "start one: redred serve --redis " + options.redis);
+        } else {
+            report.pass("instances", fmt::format("{} alive", alive.size()));
+            for (const auto& line : alive) std::printf("        - %s\n", line.c_str());
+        }
+    }
+    connection->stop();
+    guard.reset();
+    io.stop();
+    runner.join();
+}
+
+// A tiny blocking HTTP client: enough for the doctor's requests; every read is bounded by SO_RCVTIMEO.
+struct HttpTarget {
+    std::string host;
+    int port = 0;
+};
+
+bool parse_url(const std::string& url, HttpTarget& out) {
+    std::string rest = url;
+    if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+    rest = rest.substr(0, rest.find('/'));
+    app::HostPort hp;
+    if (!app::parse_host_port(rest, hp)) return false;
+    out = HttpTarget{hp.host == "localhost" ? "127.0.0.1" : hp.host, hp.port};
+    return true;
+}
+
+struct Connected {
+    net::io_context io;
+    tcp::socket socket{io};
+};
+
+std::unique_ptr<Connected> connect_to(const HttpTarget& target, int timeout_ms) {
+    auto c = std::make_unique<Connected>();
+    error_code ec;
+    auto address = net::ip::make_address(target.host, ec);
+    if (ec) return nullptr;
+    c->socket.connect(tcp::endpoint(address, static_cast<unsigned short>(target.port)), ec);
+    if (ec) return nullptr;
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(c->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return c;
+}
+
+struct SimpleResponse {
+    int status = 0;
+    std::string body;
+    std::string error;
+};
+
+SimpleResponse request(const HttpTarget& target, http::verb method, const std::string& path, const std::string& body,
+                       int timeout_ms) {
+    SimpleResponse out;
+    auto c = connect_to(target, timeout_ms);
+    if (!c) {
+        out.error = fmt::format("cannot connect to {}:{}", target.host, target.port);
+        return out;
+    }
+    http::request<http::string_body> req{method, path, 11};
+    req.set(http::field::host, target.host);
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    error_code ec;
+    http::write(c->socket, req, ec);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    if (!ec) http::read(c->socket, buffer, res, ec);
+    if (ec) {
+        out.error = ec.message();
+        return out;
+    }
+    out.status = res.result_int();
+    out.body = res.body();
+    return out;
+}
+
+void check_server(Report& report, const DoctorOptions& options, const HttpTarget& target) {
+    auto health = request(target, http::verb::get, "/healthz", "", options.timeout_ms);
+    if (!health.error.empty()) {
+        report.fail("server", health.error, "is `redred serve` running there? (--url http://HOST:PORT)");
+        return;
+    }
+    if (health.status == 200) report.pass("server", health.body);
+    else report.fail("server", fmt::format("/healthz answered {}: {}", health.status, health.body), "see the server's log");
+}
+
+void check_cycle(Report& report, const DoctorOptions& options, const HttpTarget& target) {
+    const auto start = Clock::now();
+    auto started = request(target, http::verb::post, "/stream/start", R"({"fps":10,"quality":60})", options.timeout_ms);
+    if (started.status != 200) {
+        report.fail("cycle: start", started.error.empty() ? fmt::format("{} {}", started.status, started.body) : started.error,
+                    started.status == 409 ? "a stream is already live; the doctor will not interrupt it"
+                                          : "see the server's log ([STREAM-API] lines)");
+        return;
+    }
+    report.pass("cycle: start", started.body);
+
+    auto feed = connect_to(target, options.timeout_ms);
+    int frames = 0;
+    bool stopped_seen = false;
+    std::string buffer;
+    auto read_events = [&](int wanted_frames, bool until_stopped) {
+        char chunk[65536];
+        const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+        while (Clock::now() < deadline) {
+            std::size_t end;
+            while ((end = buffer.find("\n\n")) != std::string::npos) {
+                std::string event = buffer.substr(0, end);
+                buffer.erase(0, end + 2);
+                if (event.find("data: stream_stopped") != std::string::npos) stopped_seen = true;
+                else if (event.rfind("data: ", 0) == 0 && event.size() > 100) ++frames;
+            }
+            if (!until_stopped && frames >= wanted_frames) return;
+            if (until_stopped && stopped_seen) return;
+            error_code ec;
+            const std::size_t n = feed->socket.read_some(net::buffer(chunk), ec);
+            if (ec) return;
+            buffer.append(chunk, n);
+        }
+    };
+    if (feed) {
+        const std::string get = fmt::format("GET /stream/feed HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", target.host);
+        error_code ec;
+        net::write(feed->socket, net::buffer(get), ec);
+        read_events(options.frames, false);
+    }
+    if (frames >= options.frames)
+        report.pass("cycle: frames", fmt::format("{} frames received from /stream/feed in {:.0f} ms", frames, ms_since(start)));
+    else
+        report.fail("cycle: frames", fmt::format("only {} of {} frames within {} ms", frames, options.frames, options.timeout_ms),
+                    "check the screen source (redred doctor --screen-source ...) and the server's [STREAM-FEED] log");
+
+    auto stopped = request(target, http::verb::post, "/stream/stop", "", options.timeout_ms);
+    if (stopped.status == 200) report.pass("cycle: stop", stopped.body);
+    else report.fail("cycle: stop", stopped.error.empty() ? fmt::format("{} {}", stopped.status, stopped.body) : stopped.error,
+                     "stop it by hand: redis-cli SET streaming:stop_requested true");
+    if (feed) {
+        read_events(0, true);
+        if (stopped_seen) report.pass("cycle: feed end", "the feed sent stream_stopped and closed");
+        else report.fail("cycle: feed end", "no stream_stopped event after stop", "see the server's [STREAM-FEED] log");
+    }
+}
+
+}  // namespace
+
+void add_doctor_options(CLI::App& cmd, DoctorOptions& o) {
+    cmd.add_option("--redis", o.redis, "Redis to check (redis://host:port/db)")->envname("REDRED_REDIS");
+    cmd.add_option("--screen-source", o.screen_source, "auto | x11 | pattern | none")->envname("REDRED_SCREEN_SOURCE")
+        ->capture_default_str();
+    cmd.add_option("--display", o.display, "X display (default: $DISPLAY)")->envname("REDRED_DISPLAY");
+    cmd.add_option("--url", o.url, "A running server to check, e.g. http://127.0.0.1:8080");
+    cmd.add_flag("--cycle", o.cycle, "Start a stream, receive frames, stop it (against --url)");
+    cmd.add_option("--frames", o.frames, "Frames to receive during --cycle")->capture_default_str();
+    cmd.add_option("--timeout-ms", o.timeout_ms, "Time allowed for each network step")->capture_default_str();
+}
+
+int run_doctor(const DoctorOptions& options) {
+    log::init_logging("off");
+    Report report;
+    std::printf("redred doctor\n");
+    check_jpeg(report);
+    check_screen(report, options);
+    check_redis(report, options);
+    std::string url = options.url;
+    if (url.empty() && options.cycle) url = "http://127.0.0.1:8080";
+    if (!url.empty()) {
+        HttpTarget target;
+        if (!parse_url(url, target)) {
+            report.fail("server", "bad --url " + url, "use http://HOST:PORT");
+        } else {
+            check_server(report, options, target);
+            if (options.cycle) check_cycle(report, options, target);
+        }
+    } else {
+        report.skip("server", "no --url given");
+    }
+    std::printf(report.failures ? "%d check(s) failed\n" : "all checks passed\n", report.failures);
+    return report.failures ? 1 : 0;
+}
+
+}  // namespace redred::cli

@@ -1,0 +1,62 @@
+#include "core/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace redred {
+
+const char* feed_transport_name(FeedTransport t) {
+    switch (t) {
+        case FeedTransport::Sse: return "sse";
+        case FeedTransport::Mjpeg: return "mjpeg";
+        case FeedTransport::WebSocket: return "ws";
+    }
+    return "unknown";
+}
+
+namespace {
+void metric(std::string& out, const char* name, const char* type, const char* help, double value) {
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+}
+
+template <class Array>
+void per_transport(std::string& out, const char* name, const char* type, const char* help, const Array& values) {
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+    for (int i = 0; i < kFeedTransports; ++i)
+        fmt::format_to(std::back_inserter(out), "{}{{transport=\"{}\"}} {}\n", name,
+                       feed_transport_name(static_cast<FeedTransport>(i)), static_cast<double>(values[i].get()));
+}
+}  // namespace
+
+std::string Metrics::render_prometheus() const {
+    std::string out;
+    out.reserve(4096);
+    metric(out, "redred_http_connections_active", "gauge", "Open HTTP connections.", connections_active.get());
+    metric(out, "redred_http_connections_total", "counter", "Accepted HTTP connections.", connections_total.get());
+    metric(out, "redred_http_connections_rejected_total", "counter", "Connections refused over the limit.",
+           connections_rejected.get());
+    metric(out, "redred_http_requests_total", "counter", "HTTP requests answered.", http_requests.get());
+    metric(out, "redred_http_client_errors_total", "counter", "4xx responses.", http_client_errors.get());
+    metric(out, "redred_http_server_errors_total", "counter", "5xx responses.", http_server_errors.get());
+    metric(out, "redred_screen_frames_captured_total", "counter", "Frames captured from the screen source.",
+           frames_captured.get());
+    metric(out, "redred_screen_frames_encoded_total", "counter", "Frames JPEG-encoded (once each, for all viewers).",
+           frames_encoded.get());
+    metric(out, "redred_screen_frames_relayed_total", "counter", "Frames received from another instance via Redis.",
+           frames_relayed.get());
+    metric(out, "redred_screen_capture_errors_total", "counter", "Failed captures or encodes.", capture_errors.get());
+    metric(out, "redred_screen_capture_seconds_total", "counter", "Time spent capturing frames.",
+           capture_microseconds.get() / 1e6);
+    metric(out, "redred_screen_encode_seconds_total", "counter", "Time spent encoding frames.",
+           encode_microseconds.get() / 1e6);
+    metric(out, "redred_screen_encoded_bytes_total", "counter", "JPEG bytes produced.", encoded_bytes.get());
+    per_transport(out, "redred_screen_viewers", "gauge", "Connected feed viewers.", feed_viewers);
+    per_transport(out, "redred_screen_frames_sent_total", "counter", "Frames written to viewers.", frames_sent);
+    per_transport(out, "redred_screen_frames_dropped_total", "counter",
+                  "Frames skipped for slow viewers (they got a newer one).", frames_dropped);
+    per_transport(out, "redred_screen_bytes_sent_total", "counter", "Feed bytes written to viewers.", bytes_sent);
+    metric(out, "redred_screen_slow_viewers_closed_total", "counter", "Viewers closed for not reading.",
+           slow_viewers_closed.get());
+    return out;
+}
+
+}  // namespace redred

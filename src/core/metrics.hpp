@@ -1,0 +1,52 @@
+// Process-wide counters, rendered in Prometheus text format by GET /metrics. Lock-free: any thread may add.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace redred {
+
+struct Counter {
+    std::atomic<std::uint64_t> value{0};
+    void add(std::uint64_t n = 1) { value.fetch_add(n, std::memory_order_relaxed); }
+    std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
+};
+
+struct Gauge {
+    std::atomic<std::int64_t> value{0};
+    void add(std::int64_t n = 1) { value.fetch_add(n, std::memory_order_relaxed); }
+    void sub(std::int64_t n = 1) { value.fetch_sub(n, std::memory_order_relaxed); }
+    std::int64_t get() const { return value.load(std::memory_order_relaxed); }
+};
+
+// Indexes for per-transport screen counters.
+enum class FeedTransport { Sse = 0, Mjpeg = 1, WebSocket = 2 };
+inline constexpr int kFeedTransports = 3;
+const char* feed_transport_name(FeedTransport t);
+
+struct Metrics {
+    // HTTP
+    Gauge connections_active;
+    Counter connections_total;
+    Counter connections_rejected;  // over --max-connections
+    Counter http_requests;
+    Counter http_client_errors;    // 4xx answered
+    Counter http_server_errors;    // 5xx answered
+    // Screen feed
+    Counter frames_captured;
+    Counter frames_encoded;
+    Counter frames_relayed;        // received from the capturing instance through Redis
+    Counter capture_errors;
+    Counter capture_microseconds;
+    Counter encode_microseconds;
+    Counter encoded_bytes;
+    Gauge feed_viewers[kFeedTransports];
+    Counter frames_sent[kFeedTransports];
+    Counter frames_dropped[kFeedTransports];  // a newer frame replaced one a slow viewer had not taken yet
+    Counter bytes_sent[kFeedTransports];
+    Counter slow_viewers_closed;
+
+    std::string render_prometheus() const;
+};
+
+}  // namespace redred

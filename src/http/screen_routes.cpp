@@ -1,0 +1,197 @@
+#include "http/screen_routes.hpp"
+
+#include <array>
+
+#include "core/log.hpp"
+#include "http/error_response.hpp"
+#include "screen/framing.hpp"
+
+namespace redred::http_server {
+namespace {
+
+using redred::FeedTransport;
+using screen::FramePtr;
+using screen::ScreenService;
+
+auto logger() { return log::get("screen"); }
+
+net::awaitable<Response> handle_start(std::shared_ptr<ScreenService> service, const Request& req) {
+    auto request = screen::parse_start_request(req.body());
+    if (!request) co_return error_response(request.error());
+    auto started = co_await service->start_stream(*request);
+    if (!started) co_return error_response(started.error());
+    co_return json_response(http::status::ok,
+                            {{"task_id", started->task_id}, {"fps", started->fps}, {"quality", started->quality}});
+}
+
+net::awaitable<Response> handle_stop(std::shared_ptr<ScreenService> service) {
+    auto stopped = co_await service->stop_stream();
+    if (!stopped) co_return error_response(stopped.error());
+    co_return json_response(http::status::ok, {{"stopped", true},
+                                               {"task_id", stopped->task_id},
+                                               {"message", "stop signal sent; the stream has ended"}});
+}
+
+net::awaitable<Response> handle_status(std::shared_ptr<ScreenService> service) {
+    auto status = co_await service->status();
+    if (!status) co_return error_response(status.error());
+    co_return json_response(http::status::ok, screen::status_json(*status));
+}
+
+void tune_socket(beast::tcp_stream& stream, const FeedLimits& limits) {
+    error_code ec;
+    stream.socket().set_option(net::socket_base::send_buffer_size(limits.socket_send_buffer_bytes), ec);
+    stream.socket().set_option(tcp::no_delay(true), ec);
+}
+
+std::string peer_of(beast::tcp_stream& stream) {
+    error_code ec;
+    auto ep = stream.socket().remote_endpoint(ec);
+    return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// Writes `buffers` with the viewer's write deadline. Returns false if the viewer is gone or too slow.
+template <class Buffers>
+net::awaitable<bool> write_frame(beast::tcp_stream& stream, const Buffers& buffers, const FeedLimits& limits,
+                                 Metrics& metrics) {
+    error_code ec;
+    stream.expires_after(std::chrono::milliseconds(limits.write_timeout_ms));
+    co_await net::async_write(stream, buffers, net::redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout) {
+        metrics.slow_viewers_closed.add();
+        logger()->warn("[STREAM-FEED] closing a viewer that stopped reading peer={}", peer_of(stream));
+    }
+    co_return !ec;
+}
+
+void close_stream(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.close();
+}
+
+// One viewer of the SSE or MJPEG feed; they differ only in framing.
+net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
+                                     FeedTransport transport, beast::tcp_stream stream, Request req) {
+    tune_socket(stream, limits);
+    const bool sse = transport == FeedTransport::Sse;
+    const std::string header = std::string("HTTP/1.1 200 OK\r\nContent-Type: ") +
+                               (sse ? std::string("text/event-stream") : screen::mjpeg_content_type()) +
+                               "\r\nCache-Control: no-cache, no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n"
+                               "Server: redred\r\n\r\n";
+    auto subscription = co_await service->subscribe(co_await net::this_coro::executor, transport);
+    const int t = static_cast<int>(transport);
+    if (!co_await write_frame(stream, net::buffer(header), limits, metrics)) co_return;
+    if (!subscription) {
+        if (sse) co_await write_frame(stream, net::buffer(screen::kSseStreamStopped), limits, metrics);
+        close_stream(stream);
+        co_return;
+    }
+    const std::string peer = peer_of(stream);
+    logger()->info("[STREAM-FEED] new {} connection peer={}", sse ? "SSE" : "MJPEG", peer);
+    static const std::string kCrlf = "\r\n";
+    bool viewer_alive = true;
+    while (FramePtr frame = co_await subscription->next()) {
+        bool ok;
+        std::size_t bytes;
+        if (sse) {
+            ok = co_await write_frame(stream, net::buffer(frame->sse_event), limits, metrics);
+            bytes = frame->sse_event.size();
+        } else {
+            const std::array<net::const_buffer, 3> part{net::buffer(frame->mjpeg_header), net::buffer(frame->jpeg),
+                                                        net::buffer(kCrlf)};
+            ok = co_await write_frame(stream, part, limits, metrics);
+            bytes = frame->mjpeg_header.size() + frame->jpeg.size() + 2;
+        }
+        if (!ok) {
+            viewer_alive = false;
+            break;
+        }
+        metrics.frames_sent[t].add();
+        metrics.bytes_sent[t].add(bytes);
+    }
+    if (viewer_alive) {
+        // The stream ended: tell the viewer, as the seed does, then close.
+        const std::string ending = sse ? std::string(screen::kSseStreamStopped) : screen::mjpeg_closing();
+        co_await write_frame(stream, net::buffer(ending), limits, metrics);
+        logger()->info("[STREAM-FEED] stream inactive, closing {} connection peer={}", sse ? "SSE" : "MJPEG", peer);
+    }
+    close_stream(stream);
+}
+
+// Keeps reading so control frames (ping, close) are answered; a viewer has nothing to say on this socket.
+net::awaitable<void> drain_websocket(std::shared_ptr<websocket::stream<beast::tcp_stream>> ws,
+                                     std::shared_ptr<bool> closed, std::shared_ptr<screen::FrameSubscription> sub) {
+    beast::flat_buffer discard;
+    for (;;) {
+        error_code ec;
+        co_await ws->async_read(discard, net::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        discard.clear();
+    }
+    *closed = true;
+    if (sub) sub->end();  // wakes the writer so it notices
+}
+
+net::awaitable<void> serve_ws_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
+                                   beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+    tune_socket(stream, limits);
+    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(stream));
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    timeouts.idle_timeout = std::chrono::milliseconds(limits.write_timeout_ms);
+    timeouts.keep_alive_pings = true;
+    ws->set_option(timeouts);
+    ws->read_message_max(4096);
+    ws->set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "redred"); }));
+    error_code ec;
+    co_await ws->async_accept(req, net::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    auto subscription = co_await service->subscribe(co_await net::this_coro::executor, FeedTransport::WebSocket);
+    auto closed = std::make_shared<bool>(false);
+    net::co_spawn(co_await net::this_coro::executor, drain_websocket(ws, closed, subscription), net::detached);
+    constexpr int t = static_cast<int>(FeedTransport::WebSocket);
+    if (subscription) {
+        ws->binary(true);
+        while (FramePtr frame = co_await subscription->next()) {
+            co_await ws->async_write(net::buffer(frame->jpeg), net::redirect_error(use_awaitable, ec));
+            if (ec) break;
+            metrics.frames_sent[t].add();
+            metrics.bytes_sent[t].add(frame->jpeg.size());
+        }
+    }
+    if (!ec && !*closed) {
+        ws->text(true);
+        co_await ws->async_write(net::buffer(screen::kStreamStoppedText), net::redirect_error(use_awaitable, ec));
+        if (!ec) co_await ws->async_close(websocket::close_code::normal, net::redirect_error(use_awaitable, ec));
+    }
+}
+
+}  // namespace
+
+void add_screen_routes(Router& router, std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits) {
+    router.add(http::verb::post, "/stream/start",
+               [service](const Request& req, const PathParams&) { return handle_start(service, req); });
+    router.add(http::verb::post, "/stream/stop",
+               [service](const Request&, const PathParams&) { return handle_stop(service); });
+    router.add(http::verb::get, "/stream/status",
+               [service](const Request&, const PathParams&) { return handle_status(service); });
+    router.add_stream(http::verb::get, "/stream/feed",
+                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                          return serve_http_feed(service, metrics, limits, FeedTransport::Sse, std::move(stream),
+                                                 std::move(req));
+                      });
+    router.add_stream(http::verb::get, "/stream/mjpeg",
+                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                          return serve_http_feed(service, metrics, limits, FeedTransport::Mjpeg, std::move(stream),
+                                                 std::move(req));
+                      });
+    router.add_stream(http::verb::get, "/stream/ws",
+                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+                          return serve_ws_feed(service, metrics, limits, std::move(stream), std::move(buffer),
+                                               std::move(req));
+                      });
+}
+
+}  // namespace redred::http_server

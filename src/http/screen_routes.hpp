@@ -1,0 +1,20 @@
+// The seed's screen-feed API: POST /stream/start, POST /stream/stop, GET /stream/status, GET /stream/feed (SSE),
+// plus the same frames without base64: GET /stream/mjpeg and GET /stream/ws.
+#pragma once
+#include <memory>
+
+#include "core/metrics.hpp"
+#include "http/router.hpp"
+#include "screen/io/screen_service.hpp"
+
+namespace redred::http_server {
+
+struct FeedLimits {
+    int write_timeout_ms = 15000;  // a viewer that takes no bytes for this long is closed
+    int socket_send_buffer_bytes = 1 << 20;  // a whole frame fits, so one write usually completes at once
+};
+
+void add_screen_routes(Router& router, std::shared_ptr<screen::ScreenService> service, Metrics& metrics,
+                       FeedLimits limits);
+
+}  // namespace redred::http_server

@@ -1,0 +1,50 @@
+// The HTTP listener and its sessions: one coroutine per connection, on its own strand, with limits set where
+// the socket is made (header and body size, header/idle/write timeouts, a cap on open connections).
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/metrics.hpp"
+#include "core/net.hpp"
+#include "http/router.hpp"
+#include "http/static_files.hpp"
+
+namespace redred::http_server {
+
+struct ServerLimits {
+    std::size_t max_connections = 10000;
+    std::size_t header_limit_bytes = 16 * 1024;
+    std::size_t body_limit_bytes = 1024 * 1024;
+    int header_timeout_ms = 10000;  // a client must send a whole request header within this
+    int idle_timeout_ms = 30000;    // keep-alive connection with no request
+    int write_timeout_ms = 15000;   // a response (or one feed frame) must be taken within this
+};
+
+class Server : public std::enable_shared_from_this<Server> {
+public:
+    Server(net::io_context& io, tcp::endpoint endpoint, ServerLimits limits, const Router& router,
+           const StaticFiles* static_files, Metrics& metrics);
+
+    tcp::endpoint local_endpoint() const { return local_endpoint_; }
+    void start();  // begins accepting
+    void stop();   // stops accepting; open sessions finish on their own
+    const ServerLimits& limits() const { return limits_; }
+
+private:
+    static net::awaitable<void> accept_loop(std::shared_ptr<Server> self);
+    static net::awaitable<void> session(std::shared_ptr<Server> self, tcp::socket socket);
+    net::awaitable<Response> dispatch(Request& req, bool& handled_as_stream, beast::tcp_stream& stream,
+                                      beast::flat_buffer& buffer);
+
+    net::io_context& io_;
+    tcp::acceptor acceptor_;
+    tcp::endpoint local_endpoint_;
+    ServerLimits limits_;
+    const Router& router_;
+    const StaticFiles* static_files_;
+    Metrics& metrics_;
+    std::atomic<bool> stopped_{false};
+};
+
+}  // namespace redred::http_server

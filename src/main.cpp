@@ -1,0 +1,25 @@
+// redred: one binary, subcommands. CLI11 wiring only.
+#include <CLI/CLI.hpp>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+#include "cli/doctor.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"redred: a live-streaming server (screen feed and live platform)"};
+    app.require_subcommand(1);
+    redred::app::add_config_file_option(app);
+
+    redred::app::Config config;
+    auto* serve = app.add_subcommand("serve", "Run the server (embedded state by default, Redis with --redis)");
+    redred::app::add_serve_options(*serve, config);
+
+    redred::cli::DoctorOptions doctor_options;
+    auto* doctor = app.add_subcommand("doctor", "Check Redis, the screen source and live instances; --cycle tests a server");
+    redred::cli::add_doctor_options(*doctor, doctor_options);
+
+    CLI11_PARSE(app, argc, argv);
+    if (*serve) return redred::app::run_server(config);
+    if (*doctor) return redred::cli::run_doctor(doctor_options);
+    return 2;
+}

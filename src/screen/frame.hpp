@@ -1,0 +1,25 @@
+// One encoded screen frame with every wire form prepared once, shared read-only by all viewers of a process.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace redred::screen {
+
+struct Frame {
+    std::uint64_t seq = 0;
+    std::string task_id;
+    std::string jpeg;           // the JPEG bytes (also the WebSocket binary message)
+    std::string sse_event;      // "data: <base64 JPEG>\n\n"
+    std::string mjpeg_header;   // multipart part header; the part is mjpeg_header + jpeg + "\r\n"
+    std::chrono::steady_clock::time_point made_at;
+};
+
+using FramePtr = std::shared_ptr<const Frame>;
+
+// Builds every wire form of a frame (base64 for SSE costs ~0.15 ms at 720p, paid once per frame).
+FramePtr make_frame(std::uint64_t seq, std::string task_id, std::string jpeg);
+
+}  // namespace redred::screen

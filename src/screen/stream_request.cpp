@@ -1,0 +1,57 @@
+#include "screen/stream_request.hpp"
+
+#include <fmt/format.h>
+
+namespace redred::screen {
+namespace {
+
+Result<int> integer_field(const nlohmann::json& body, const char* name, int min, int max, int fallback) {
+    auto it = body.find(name);
+    if (it == body.end() || it->is_null()) return fallback;
+    const auto range_error = [&] {
+        return make_error(Errc::BadInput, fmt::format("{} must be an integer from {} to {}", name, min, max), name);
+    };
+    if (!it->is_number() || it->is_boolean()) return range_error();
+    if (it->is_number_float()) {
+        const double d = it->get<double>();
+        if (d != static_cast<double>(static_cast<long long>(d))) return range_error();
+    }
+    const double value = it->get<double>();
+    if (value < min || value > max) return range_error();
+    return static_cast<int>(value);
+}
+
+}  // namespace
+
+Result<StartRequest> parse_start_request(std::string_view body) {
+    StartRequest request;
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return request;
+    auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (json.is_discarded()) return make_error(Errc::BadInput, "request body is not valid JSON");
+    if (json.is_null()) return request;
+    if (!json.is_object())
+        return make_error(Errc::BadInput, R"(request body must be a JSON object like {"fps":15,"quality":75})");
+    auto fps = integer_field(json, "fps", kMinFps, kMaxFps, kDefaultFps);
+    if (!fps) return fps.error();
+    auto quality = integer_field(json, "quality", kMinQuality, kMaxQuality, kDefaultQuality);
+    if (!quality) return quality.error();
+    request.fps = *fps;
+    request.quality = *quality;
+    return request;
+}
+
+nlohmann::json status_json(const StreamRecord& record) {
+    const bool known = !record.task_id.empty();
+    nlohmann::json out;
+    out["active"] = record.active;
+    out["fps"] = known ? nlohmann::json(record.fps) : nlohmann::json();
+    out["quality"] = known ? nlohmann::json(record.quality) : nlohmann::json();
+    out["task_id"] = known ? nlohmann::json(record.task_id) : nlohmann::json();
+    out["host"] = known ? nlohmann::json(record.host) : nlohmann::json();
+    out["port"] = known ? nlohmann::json(record.port) : nlohmann::json();
+    out["started_at"] = known ? nlohmann::json(record.started_at) : nlohmann::json();
+    return out;
+}
+
+}  // namespace redred::screen
