@@ -8,8 +8,9 @@
 # Prints numbers, not verdicts.
 #
 # Env: BUILD_DIR, PORT (default: a free port), CLIENT_COUNTS ("1 10 100 500"),
-#      FEED_PATHS ("/stream/feed /stream/mjpeg"), WARMUP_S (2), WINDOW_S (10), LOAD_THREADS (1),
-#      FPS (15), QUALITY (75), OUT_DIR (raw results; default a temp dir).
+#      FEED_PATHS ("/stream/feed /stream/mjpeg"), WARMUP_S (2), WINDOW_S (10), LOAD_THREADS (2),
+#      FPS (15), QUALITY (75), OUT_DIR (raw results; default a temp dir),
+#      REDRED_BIN, FEED_LOAD_BIN (override the two binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,13 +19,13 @@ CLIENT_COUNTS=${CLIENT_COUNTS:-"1 10 100 500"}
 FEED_PATHS=${FEED_PATHS:-"/stream/feed /stream/mjpeg"}
 WARMUP_S=${WARMUP_S:-2}
 WINDOW_S=${WINDOW_S:-10}
-LOAD_THREADS=${LOAD_THREADS:-1}
+LOAD_THREADS=${LOAD_THREADS:-2}
 FPS=${FPS:-15}
 QUALITY=${QUALITY:-75}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/feed_bench.XXXXXX)}
 
-server_bin="$BUILD_DIR/redred"
-load_bin="$BUILD_DIR/bench/feed_load"
+server_bin=${REDRED_BIN:-$BUILD_DIR/redred}
+load_bin=${FEED_LOAD_BIN:-$BUILD_DIR/bench/feed_load}
 for bin in "$server_bin" "$load_bin"; do
   [ -x "$bin" ] || { echo "feed_bench: $bin not found; build first (cmake --build $BUILD_DIR)" >&2; exit 2; }
 done
@@ -52,7 +53,9 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
+load_pid=""
 cleanup() {
+  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
   stop_server
   rm -rf "$data_dir"
 }
@@ -98,22 +101,38 @@ metric_delta() {  # $1 = before text, $2 = after text, $3 = regex
   if [ "$a" = n/a ] || [ "$b" = n/a ]; then echo n/a; else awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6g", b - a }'; fi
 }
 
+# "busy total" jiffies of the whole machine (all processes, ours and others'), from /proc/stat.
+machine_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+
 proc_status_mb() {  # $1 = VmHWM | VmRSS
   awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a
 }
 
 run_case() {  # $1 = path, $2 = clients; appends one JSON line to $OUT_DIR/results.jsonl
-  local path=$1 clients=$2 out before after t0 t1
+  local path=$1 clients=$2 out before after t0 t1 cpu0 cpu1 backlog
   out="$OUT_DIR/run_${path//\//_}_$clients.json"
   before=$(metrics_snapshot)
   t0=$(date +%s.%N)
+  cpu0=$(machine_cpu_ticks)
   timeout $((WARMUP_S + WINDOW_S + 15)) "$load_bin" --port "$PORT" --path "$path" --clients "$clients" \
     --warmup "$WARMUP_S" --seconds "$WINDOW_S" --threads "$LOAD_THREADS" --server-pid "$server_pid" --json \
-    >"$out" || return 1
+    >"$out" &
+  load_pid=$!
+  # Mid-window: bytes waiting in the viewers' receive queues. Megabytes there mean the load generator,
+  # not the server, is behind (on loopback the server's writes land straight in those queues).
+  sleep "$(awk -v w="$WARMUP_S" -v s="$WINDOW_S" 'BEGIN { print w + s / 2 }')"
+  backlog=$(ss -tnH state established "( dport = :$PORT )" 2>/dev/null | awk '{ sum += $1 } END { printf "%.1f", sum / 1e6 }')
+  wait "$load_pid" || { load_pid=""; return 1; }
+  load_pid=""
+  cpu1=$(machine_cpu_ticks)
   t1=$(date +%s.%N)
   after=$(metrics_snapshot)
   # /metrics deltas cover the whole feed_load run (ramp + warm-up + window), not only the window.
   jq -c --arg hwm "$(proc_status_mb VmHWM)" --arg rss "$(proc_status_mb VmRSS)" \
+     --arg backlog "$backlog" \
+     --arg machine_busy "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+                              printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }')" \
+     --arg loadavg "$(cut -d' ' -f1 /proc/loadavg)" \
      --arg run_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
      --arg drops "$(metric_delta "$before" "$after" '^redred_screen_frames_dropped_total$')" \
      --arg sent "$(metric_delta "$before" "$after" '^redred_screen_frames_sent_total$')" \
@@ -123,6 +142,7 @@ run_case() {  # $1 = path, $2 = clients; appends one JSON line to $OUT_DIR/resul
      --arg encode_s "$(metric_delta "$before" "$after" '^redred_screen_encode_seconds_total$')" \
      --arg slow_closed "$(metric_delta "$before" "$after" '^redred_screen_slow_viewers_closed_total$')" \
      '. + {server_vmhwm_mb: $hwm, server_vmrss_mb: $rss, run_s: ($run_s|tonumber),
+           client_recvq_backlog_mb: $backlog, machine_busy_pct: $machine_busy, loadavg_1m: $loadavg,
            metrics: {frames_dropped: $drops, frames_sent: $sent, bytes_sent: $bytes_sent, frames_encoded: $encoded,
                      encoded_bytes: $encoded_bytes, encode_seconds: $encode_s, slow_viewers_closed: $slow_closed}}' \
      "$out" >>"$OUT_DIR/results.jsonl"
@@ -161,14 +181,16 @@ for clients in $CLIENT_COUNTS; do
 done
 
 echo
-echo "| path | N | fps/client median | min | p10 | zero-frame clients | errors | first frame median / max (ms) | server CPU (cores) | load gen CPU (cores) | received MB/s | encoded fps | frames dropped | peak RSS (VmHWM) MB | RSS after run MB | mean frame KB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| path | N | fps/client median | min | p10 | zero-frame clients | errors | first frame median / max (ms) | server CPU (cores) | load gen CPU (cores) | received MB/s | encoded fps | frames dropped | peak RSS (VmHWM) MB | RSS after run MB | mean frame KB | viewer Recv-Q backlog MB | machine busy % |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 jq -r 'def r(n): if . == null then "n/a" else (. * n | round / n) end;
        def num: if . == "n/a" then null else tonumber end;
-       "| \(.path) | \(.clients) | \(.fps_median|r(100)) | \(.fps_min|r(100)) | \(.fps_p10|r(100)) | \(.zero_frame_clients) | \(.errors) | \(.ttff_ms_median|round) / \(.ttff_ms_max|round) | \(.server_cpu_cores|r(1000)) | \(.loadgen_cpu_cores|r(1000)) | \(.mb_per_s|round) | \(if (.metrics.frames_encoded|num) == null then "n/a" else ((.metrics.frames_encoded|num) / .run_s | r(10)) end) | \(.metrics.frames_dropped) | \(.server_vmhwm_mb) | \(.server_vmrss_mb) | \(.mean_frame_kb|r(10)) |"' \
+       "| \(.path) | \(.clients) | \(.fps_median|r(100)) | \(.fps_min|r(100)) | \(.fps_p10|r(100)) | \(.zero_frame_clients) | \(.errors) | \(.ttff_ms_median|round) / \(.ttff_ms_max|round) | \(.server_cpu_cores|r(1000)) | \(.loadgen_cpu_cores|r(1000)) | \(.mb_per_s|round) | \(if (.metrics.frames_encoded|num) == null then "n/a" else ((.metrics.frames_encoded|num) / .run_s | r(10)) end) | \(.metrics.frames_dropped) | \(.server_vmhwm_mb) | \(.server_vmrss_mb) | \(.mean_frame_kb|r(10)) | \(.client_recvq_backlog_mb) | \(.machine_busy_pct) |"' \
   "$OUT_DIR/results.jsonl"
 echo
 echo "frames dropped and encoded fps come from /metrics deltas over the whole feed_load run (ramp + warm-up + window);"
 echo "fps, first frame, CPU and MB/s over the ${WINDOW_S} s window only. MB = 10^6 bytes, KB = 10^3 bytes."
+echo "viewer Recv-Q backlog: bytes unread in all viewer sockets at mid-window (large = the load generator is behind)."
+echo "machine busy %: whole-machine CPU over the run, other users' work included (100 % = all $(nproc) cores)."
 echo
 echo "Raw results: $OUT_DIR/results.jsonl (server log: $OUT_DIR/server.log)"

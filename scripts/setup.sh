@@ -34,7 +34,7 @@ fi
 
 # Front-end and test packages from the committed lockfiles; never download a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-for dir in web tests/e2e bench; do
+for dir in web tests; do
   if [ -f "$dir/package-lock.json" ]; then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -20,7 +20,7 @@ const char* errc_name(Errc code);
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result() : v_(Error{Errc::Internal, "no result"}) {}  // for Asio futures, which need a default value
+    Result() : v_(Error{Errc::Internal, "no result", {}}) {}  // for Asio futures, which need a default value
     Result(T value) : v_(std::move(value)) {}
     Result(Error error) : v_(std::move(error)) {}
     bool ok() const { return v_.index() == 0; }

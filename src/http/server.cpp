@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <array>
+
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "http/error_response.hpp"
@@ -22,6 +24,19 @@ bool is_disconnect(const error_code& ec) {
     return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::connection_reset ||
            ec == net::error::eof || ec == net::error::broken_pipe || ec == net::error::operation_aborted ||
            ec == http::error::partial_message;
+}
+
+// After refusing a request early (413, 400), read and discard what the client is still sending, bounded in
+// bytes and time, so it can read our answer instead of failing on a reset connection.
+net::awaitable<void> linger(beast::tcp_stream& stream) {
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> discard;
+    std::size_t total = 0;
+    while (!ec && total < 16 * 1024 * 1024) {
+        total += co_await stream.async_read_some(net::buffer(discard), net::redirect_error(use_awaitable, ec));
+    }
 }
 
 }  // namespace
@@ -141,6 +156,7 @@ net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket s
             self->metrics_.http_client_errors.add();
             stream.expires_after(std::chrono::milliseconds(limits.write_timeout_ms));
             co_await http::async_write(stream, *early, net::redirect_error(use_awaitable, ec));
+            if (!ec) co_await linger(stream);
             break;
         }
 

@@ -75,14 +75,7 @@ Connection::~Connection() = default;
 void Connection::start() {
     if (started_.exchange(true)) return;
     auto self = shared_from_this();
-    net::co_spawn(strand_, run(self), [name = log_name_](std::exception_ptr error) {
-        if (!error) return;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            state_logger()->error("redis connection loop crashed name={} error={}", name, e.what());
-        }
-    });
+    net::co_spawn(strand_, run(self), log_if_thrown("redis connection loop name=" + log_name_));
 }
 
 void Connection::stop() {
@@ -100,7 +93,7 @@ net::awaitable<Result<Reply>> Connection::command(std::vector<std::string> args,
         co_return make_error(Errc::BadInput,
                              "redis command " + args[0] + " needs a dedicated connection; use redis::Subscriber");
     }
-    if (!connected_) co_return unavailable(down_reason());
+    if (!connected_ || stopped_) co_return unavailable(down_reason());
 
     auto pending = std::make_shared<Pending>();
     pending->wire = format_command(args);
@@ -148,14 +141,8 @@ net::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
             self->write_error_.clear();
             self->connected_ = true;
             self->writer_running_ = true;
-            net::co_spawn(self->strand_, write_loop(self, self->session_), [name = self->log_name_](std::exception_ptr e) {
-                if (!e) return;
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    state_logger()->error("redis writer crashed name={} error={}", name, ex.what());
-                }
-            });
+            net::co_spawn(self->strand_, write_loop(self, self->session_),
+                          log_if_thrown("redis writer name=" + self->log_name_));
             std::string reason = co_await self->read_loop();
             self->end_session(reason);
             // The next attempt replaces stream_, so the old writer must be gone first; the socket is closed, so

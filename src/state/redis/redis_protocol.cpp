@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
+
 #include <stdexcept>
 
 namespace redred::state::redis {
@@ -149,8 +151,20 @@ net::awaitable<Result<Ok>> open_connection(beast::tcp_stream& stream, tcp::resol
 }
 
 std::shared_ptr<spdlog::logger> state_logger() {
-    auto logger = spdlog::get("state");
-    return logger ? logger : spdlog::default_logger();
+    return log::get("state");
+}
+
+std::function<void(std::exception_ptr)> log_if_thrown(std::string what) {
+    return [what = std::move(what)](std::exception_ptr error) {
+        if (!error) return;
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            state_logger()->error("{} crashed error={}", what, e.what());
+        } catch (...) {
+            state_logger()->error("{} crashed error=unknown", what);
+        }
+    };
 }
 
 }  // namespace redred::state::redis

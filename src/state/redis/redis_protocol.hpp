@@ -2,6 +2,8 @@
 // and formatter only, never its blocking I/O), and opening an authenticated connection.
 #pragma once
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,7 +51,10 @@ Error unavailable(std::string_view reason);
 net::awaitable<Result<Ok>> open_connection(beast::tcp_stream& stream, tcp::resolver& resolver, ReplyReader& reader,
                                            const Endpoint& endpoint, std::chrono::milliseconds timeout);
 
-// The logger for the state area ("state"), or the default logger if App has not registered one.
+// The logger for the state area ("state").
 std::shared_ptr<spdlog::logger> state_logger();
+
+// Completion handler for co_spawn: logs an exception that escaped the coroutine, naming `what`.
+std::function<void(std::exception_ptr)> log_if_thrown(std::string what);
 
 }  // namespace redred::state::redis

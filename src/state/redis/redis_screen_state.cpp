@@ -142,10 +142,12 @@ net::awaitable<Result<Reply>> RedisScreenState::eval(const char* script, std::ve
 }
 
 net::awaitable<Result<StreamRecord>> RedisScreenState::start(StreamRecord wanted, std::string capturer) {
-    auto reply = co_await eval(kStartScript,
-                               cmd(wanted.task_id, wanted.host, wanted.port, wanted.fps, wanted.quality,
-                                   capturer.empty() ? std::string() : capturer_value(capturer, wanted.task_id),
-                                   options_.lease_ms, options_.pending_claim_ms));
+    // Arguments are built before co_await: GCC 12 double-destroys temporaries of a conditional inside co_await.
+    std::string owner;
+    if (!capturer.empty()) owner = capturer_value(capturer, wanted.task_id);
+    auto args = cmd(wanted.task_id, wanted.host, wanted.port, wanted.fps, wanted.quality, std::move(owner),
+                    options_.lease_ms, options_.pending_claim_ms);
+    auto reply = co_await eval(kStartScript, std::move(args));
     if (!reply) co_return reply.error();
     if (reply->elements.size() != 2) co_return unexpected(*reply);
     if (reply->elements[0].integer == 0)
@@ -164,14 +166,16 @@ net::awaitable<Result<StreamRecord>> RedisScreenState::stop() {
 }
 
 net::awaitable<Result<SyncResult>> RedisScreenState::sync(std::string capturer) {
-    auto reply = co_await eval(kSyncScript, cmd(std::move(capturer), options_.lease_ms, options_.host, options_.port));
+    auto args = cmd(std::move(capturer), options_.lease_ms, options_.host, options_.port);
+    auto reply = co_await eval(kSyncScript, std::move(args));
     if (!reply) co_return reply.error();
     if (reply->elements.size() != 2) co_return unexpected(*reply);
     co_return SyncResult{record_from_hash(reply->elements[1]), reply->elements[0].integer == 1};
 }
 
 net::awaitable<Result<LeaseOutcome>> RedisScreenState::renew(std::string capturer, std::string task_id) {
-    auto reply = co_await eval(kRenewScript, cmd(capturer_value(capturer, task_id), options_.lease_ms));
+    auto args = cmd(capturer_value(capturer, task_id), options_.lease_ms);
+    auto reply = co_await eval(kRenewScript, std::move(args));
     if (!reply) co_return reply.error();
     if (reply->str == "keep") co_return LeaseOutcome::Keep;
     if (reply->str == "stop") co_return LeaseOutcome::StopRequested;
@@ -179,7 +183,8 @@ net::awaitable<Result<LeaseOutcome>> RedisScreenState::renew(std::string capture
 }
 
 net::awaitable<Result<bool>> RedisScreenState::release(std::string capturer, std::string task_id) {
-    auto reply = co_await eval(kReleaseScript, cmd(capturer_value(capturer, task_id)));
+    auto args = cmd(capturer_value(capturer, task_id));
+    auto reply = co_await eval(kReleaseScript, std::move(args));
     if (!reply) co_return reply.error();
     co_return reply->integer == 1;
 }
@@ -207,14 +212,16 @@ void RedisScreenState::watch(FrameHandler on_frame, ChangeHandler on_change, Lin
 
 net::awaitable<void> RedisScreenState::publish(std::shared_ptr<Connection> connection, std::string channel,
                                                std::string payload, std::shared_ptr<std::atomic<bool>> in_flight) {
-    auto reply = co_await connection->command(cmd("PUBLISH", std::move(channel), std::move(payload)));
+    auto args = cmd("PUBLISH", std::move(channel), std::move(payload));
+    auto reply = co_await connection->command(std::move(args));
     (void)reply;  // best effort: a lost frame is replaced by the next one
     if (in_flight) in_flight->store(false);
 }
 
 net::awaitable<void> RedisScreenState::set_with_ttl(std::shared_ptr<Connection> connection, std::string key,
                                                     std::string value, int ttl_ms) {
-    auto reply = co_await connection->command(cmd("SET", std::move(key), std::move(value), "PX", ttl_ms));
+    auto args = cmd("SET", std::move(key), std::move(value), "PX", ttl_ms);
+    auto reply = co_await connection->command(std::move(args));
     (void)reply;  // best effort: the next tick writes it again
 }
 

@@ -43,14 +43,7 @@ Subscriber::~Subscriber() = default;
 
 void Subscriber::start() {
     if (started_.exchange(true)) return;
-    net::co_spawn(strand_, run(shared_from_this()), [](std::exception_ptr error) {
-        if (!error) return;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            state_logger()->error("redis subscriber loop crashed error={}", e.what());
-        }
-    });
+    net::co_spawn(strand_, run(shared_from_this()), log_if_thrown("redis subscriber loop"));
 }
 
 void Subscriber::stop() {
@@ -162,7 +155,9 @@ net::awaitable<std::string> Subscriber::listen() {
 
 void Subscriber::report_link(bool up) {
     if (stopped_ || !on_link_) return;
-    if (up) state_logger()->info("redis subscribed endpoint={} channels={}", endpoint_label(endpoint_), channels_.size());
+    if (up) {
+        state_logger()->info("redis subscribed endpoint={} channels={}", endpoint_label(endpoint_), channels_.size());
+    }
     try {
         on_link_(up);
     } catch (const std::exception& e) {
