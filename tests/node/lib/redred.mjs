@@ -34,12 +34,13 @@ export async function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Waits until `predicate()` returns a truthy value, polling; throws after `timeoutMs`.
+// Waits until `predicate()` returns a truthy value, polling; throws after `timeoutMs`, or at once when the
+// predicate throws an error marked `fatal`.
 export async function waitFor(predicate, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
-    try { const v = await predicate(); if (v) return v; } catch (e) { lastError = e; }
+    try { const v = await predicate(); if (v) return v; } catch (e) { if (e.fatal) throw e; lastError = e; }
     await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
@@ -75,7 +76,7 @@ export async function startRedred({ args = [], env = {}, screenSource = 'pattern
   const output = track(proc, 'redred');
   const log = () => output.join('');
   const port = await waitFor(() => {
-    if (proc.exitCode !== null) throw new Error(`redred exited with ${proc.exitCode}:\n${log()}`);
+    if (proc.exitCode !== null) throw Object.assign(new Error(`redred exited with ${proc.exitCode}:\n${log()}`), { fatal: true });
     const m = log().match(/listening address=127\.0\.0\.1:(\d+)/);
     return m ? Number(m[1]) : 0;
   }, { timeoutMs: 15000, what: 'redred to listen' }).catch((e) => { proc.kill('SIGKILL'); throw new Error(`${e.message}\n${log()}`); });
@@ -92,7 +93,7 @@ export async function startRedis({ port } = {}) {
       '--dir', dir, '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = track(proc, 'redis');
     await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output.join('')}`);
+      if (proc.exitCode !== null) throw Object.assign(new Error(`redis-server exited: ${output.join('')}`), { fatal: true });
       return output.join('').includes('Ready to accept connections');
     }, { timeoutMs: 10000, what: 'redis-server' });
     return proc;
