@@ -11,7 +11,9 @@ namespace redred::http_server {
 
 struct FeedLimits {
     int write_timeout_ms = 15000;  // a viewer that takes no bytes for this long is closed
-    int socket_send_buffer_bytes = 1 << 20;  // a whole frame fits, so one write usually completes at once
+    // Fits a whole 720p SSE frame (~190 KB), so one write usually completes at once; the kernel doubles it.
+    // Set explicitly (no autotuning up to 4 MB) to bound kernel memory per slow viewer.
+    int socket_send_buffer_bytes = 256 * 1024;
 };
 
 void add_screen_routes(Router& router, std::shared_ptr<screen::ScreenService> service, Metrics& metrics,

@@ -262,3 +262,34 @@ function rawExchange(payload) {
     setTimeout(() => { socket.destroy(); resolve(reply); }, 3000);
   });
 }
+
+test('connection limits: over --max-connections gets 503, a silent client is closed after the header timeout', async () => {
+  const limited = await startRedred({ args: ['--max-connections', '4', '--header-timeout-ms', '400'] });
+  try {
+    const idle = [];
+    for (let i = 0; i < 4; i++) {
+      const s = net.connect(limited.port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.on('connect', r));
+      idle.push(s);
+    }
+    await sleep(100);
+    const reply = await new Promise((resolve) => {
+      const s = net.connect(limited.port, '127.0.0.1', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let text = '';
+      s.on('data', (d) => { text += d; });
+      s.on('close', () => resolve(text));
+      s.on('error', () => resolve(text));
+    });
+    assert.match(reply, /^HTTP\/1\.1 503/);
+    assert.match(reply, /too many connections/);
+
+    // The silent ones are closed by the header timeout, and the server takes new clients again.
+    const closedAt = await Promise.all(idle.map((s) => new Promise((r) => s.on('close', () => r(Date.now())))));
+    assert.equal(closedAt.length, 4);
+    const health = await json(limited.url + '/healthz');
+    assert.equal(health.status, 200);
+  } finally {
+    await limited.stop();
+  }
+});
