@@ -29,7 +29,9 @@ struct Row {
     double kilobytes = 0;
 };
 
-double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
 
 Row measure(ScreenSource& source, int quality, int frames) {
     JpegEncoder encoder;

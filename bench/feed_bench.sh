@@ -4,7 +4,7 @@
 # /stream/mjpeg for N = 1 10 100 500 viewers and prints one Markdown table.
 #
 # Builds nothing: expects $BUILD_DIR/redred and $BUILD_DIR/bench/feed_load (BUILD_DIR defaults to build).
-# Loopback only. Every step is bounded; the whole run takes ~2.5 minutes with the defaults.
+# Loopback only. Every step is bounded; the whole run takes ~2 minutes with the defaults.
 # Prints numbers, not verdicts.
 #
 # Env: BUILD_DIR, PORT (default: a free port), CLIENT_COUNTS ("1 10 100 500"),
