@@ -56,6 +56,14 @@ std::string Metrics::render_prometheus() const {
     per_transport(out, "redred_screen_bytes_sent_total", "counter", "Feed bytes written to viewers.", bytes_sent);
     metric(out, "redred_screen_slow_viewers_closed_total", "counter", "Viewers closed for not reading.",
            slow_viewers_closed.get());
+    metric(out, "redred_ws_connections", "gauge", "Open live-platform WebSockets.", ws_connections.get());
+    metric(out, "redred_ws_messages_sent_total", "counter", "WebSocket messages delivered.", ws_messages_sent.get());
+    metric(out, "redred_ws_writes_total", "counter", "WebSocket frames written (messages are coalesced).",
+           ws_writes.get());
+    metric(out, "redred_ws_slow_closed_total", "counter", "WebSockets closed for not reading (1013).",
+           ws_slow_closed.get());
+    metric(out, "redred_ws_oversize_closed_total", "counter", "WebSockets closed for oversized frames (1009).",
+           ws_oversize_closed.get());
     return out;
 }
 

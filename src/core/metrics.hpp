@@ -45,6 +45,12 @@ struct Metrics {
     Counter frames_dropped[kFeedTransports];  // a newer frame replaced one a slow viewer had not taken yet
     Counter bytes_sent[kFeedTransports];
     Counter slow_viewers_closed;
+    // Live platform WebSockets
+    Gauge ws_connections;
+    Counter ws_messages_sent;     // messages delivered (several may share one write)
+    Counter ws_writes;            // frames written
+    Counter ws_slow_closed;       // closed with 1013: outbound queue over its cap
+    Counter ws_oversize_closed;   // closed with 1009: client frame over the limit
 
     std::string render_prometheus() const;
 };

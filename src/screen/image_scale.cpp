@@ -35,9 +35,9 @@ void store_narrowed(std::uint8_t* out, U16x8 sum, std::size_t bytes = 8) {
 // For each target index, `count` source indices and their weights, padded to the same count with
 // zero-weight taps on a valid index so that the inner loops have no per-pixel bounds.
 struct Taps {
-    int count = 0;                        // taps per target index
-    std::vector<int> index;               // [target * count + k]: source index
-    std::vector<std::uint16_t> weight;    // [target * count + k]: sums to kWeightOne per target
+    int count = 0;                      // taps per target index
+    std::vector<int> index;             // [target * count + k]: source index
+    std::vector<std::uint16_t> weight;  // [target * count + k]: sums to kWeightOne per target
 };
 
 Taps make_taps(int source_size, int target_size) {
@@ -166,7 +166,8 @@ void scale_area_average(const ImageView& source, Image& target) {
     if (tw == source.width && th == source.height) {
         for (int y = 0; y < th; ++y) {
             std::memcpy(target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes,
-                        source.data + static_cast<std::size_t>(y) * source.stride_bytes, static_cast<std::size_t>(tw) * 4);
+                        source.data + static_cast<std::size_t>(y) * source.stride_bytes,
+                        static_cast<std::size_t>(tw) * 4);
         }
         return;
     }
@@ -185,7 +186,8 @@ void scale_area_average(const ImageView& source, Image& target) {
         }
         blend_rows(row_pointers.data(), rows.weight.data() + first, rows.count, row_bytes, blended.data());
         // Horizontal pass: that row down to the target width.
-        blend_columns(blended.data(), columns, tw, target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes);
+        blend_columns(blended.data(), columns, tw,
+                      target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes);
     }
 }
 

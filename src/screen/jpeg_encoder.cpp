@@ -23,14 +23,14 @@ JpegEncoder::~JpegEncoder() {
 
 Result<std::string> JpegEncoder::encode(const ImageView& image, int quality) {
     if (quality < 1 || quality > 100) {
-        return make_error(Errc::BadInput, "JPEG quality must be 1 to 100, got " + std::to_string(quality),
-                          "quality");
+        return make_error(Errc::BadInput, "JPEG quality must be 1 to 100, got " + std::to_string(quality), "quality");
     }
     if (image.data == nullptr || image.width <= 0 || image.height <= 0 || image.width > kMaxJpegDimension ||
         image.height > kMaxJpegDimension || image.stride_bytes < image.width * 4) {
-        return make_error(Errc::BadInput, "image to encode must be 1 to 65535 pixels per side with stride >= width*4, got " +
-                                              std::to_string(image.width) + "x" + std::to_string(image.height) +
-                                              " stride " + std::to_string(image.stride_bytes));
+        return make_error(Errc::BadInput,
+                          "image to encode must be 1 to 65535 pixels per side with stride >= width*4, got " +
+                              std::to_string(image.width) + "x" + std::to_string(image.height) + " stride " +
+                              std::to_string(image.stride_bytes));
     }
     auto* handle = static_cast<tjhandle>(handle_);
     if (handle == nullptr) return make_error(Errc::Internal, "libturbojpeg compressor could not be initialised");

@@ -21,9 +21,9 @@ public:
 
 private:
     // Owned, freed in the destructor.
-    void* handle_ = nullptr;                 // tjhandle; null if tjInitCompress failed (encode reports it)
-    unsigned char* buffer_ = nullptr;        // tjAlloc'd, reused between calls
-    unsigned long buffer_capacity_ = 0;      // bytes, from tjBufSize
+    void* handle_ = nullptr;             // tjhandle; null if tjInitCompress failed (encode reports it)
+    unsigned char* buffer_ = nullptr;    // tjAlloc'd, reused between calls
+    unsigned long buffer_capacity_ = 0;  // bytes, from tjBufSize
 };
 
 }  // namespace redred::screen

@@ -200,7 +200,8 @@ public:
     }
 
     void vertical_gradient(Rect r, Rgb top, Rgb bottom) {
-        for (int y = 0; y < r.h; ++y) fill(Rect{r.x, r.y + y, r.w, 1}, mix(top, bottom, r.h > 1 ? y * 256 / (r.h - 1) : 0));
+        for (int y = 0; y < r.h; ++y)
+            fill(Rect{r.x, r.y + y, r.w, 1}, mix(top, bottom, r.h > 1 ? y * 256 / (r.h - 1) : 0));
     }
 
     void outline(Rect r, Rgb c) {
@@ -259,7 +260,8 @@ public:
     }
 
     std::uint8_t* at(int x, int y) {
-        return image_.pixels.data() + static_cast<std::size_t>(y) * image_.stride_bytes + static_cast<std::size_t>(x) * 4;
+        return image_.pixels.data() + static_cast<std::size_t>(y) * image_.stride_bytes +
+               static_cast<std::size_t>(x) * 4;
     }
 
 private:
@@ -338,8 +340,20 @@ constexpr std::array<std::string_view, 58> kCodeLines = {
     "    }",
 };
 
-constexpr std::array<std::string_view, 12> kKeywords = {"auto",  "bool",   "const",  "continue", "co_await", "co_return",
-                                                        "else",  "for",    "if",     "return",   "void",     "while"};
+// The editor's file tree; 'v' is an open folder, '>' a closed one.
+// clang-format off
+constexpr std::array<std::string_view, 27> kExplorerTree = {
+    "v REDRED",              "  > .github",           "  > bench",             "  v src",
+    "    > app",             "    > core",            "    > http",            "    v screen",
+    "      frame_hub.cpp",   "      frame_hub.hpp",   "      jpeg_encoder.cpp", "      sse_writer.cpp",
+    "      x11_source.cpp",  "    > state",           "    > store",           "    > ws",
+    "    main.cpp",          "  > tests",             "  > web",               "  .clang-format",
+    "  CMakeLists.txt",      "  README.md",           "  LICENSE",             "> OUTLINE",
+    "> TIMELINE",            "> NPM SCRIPTS",         "> DOCKER"};
+// clang-format on
+
+constexpr std::array<std::string_view, 12> kKeywords = {"auto", "bool", "const", "continue", "co_await", "co_return",
+                                                        "else", "for",  "if",    "return",   "void",     "while"};
 constexpr std::array<std::string_view, 6> kTypes = {"std", "net", "boost", "Frame", "Viewer", "FrameHub"};
 
 // Paragraphs of the documentation page; [bracketed] words render as links.
@@ -358,8 +372,9 @@ constexpr std::array<std::string_view, 4> kProse = {
 };
 
 constexpr std::array<std::string_view, 8> kLogAreas = {"http", "ws", "screen", "store", "state", "http", "ws", "http"};
-constexpr std::array<std::string_view, 6> kRoutes = {"/api/streams", "/api/streams/42/viewers", "/api/rooms/7/chat",
-                                                     "/live/42.mjpeg", "/api/me", "/assets/index-4f9c2a.js"};
+constexpr std::array<std::string_view, 6> kRoutes = {"/api/streams",      "/api/streams/42/viewers",
+                                                     "/api/rooms/7/chat", "/live/42.mjpeg",
+                                                     "/api/me",           "/assets/index-4f9c2a.js"};
 constexpr std::array<std::string_view, 6> kUsers = {"alice", "bob", "carol", "dmitri", "eve", "farid"};
 
 // One line of the scrolling server log; a pure function of its index.
@@ -380,8 +395,8 @@ std::string log_line(std::int64_t index, Rgb& level_colour) {
                       (h >> 3) % 90000 + 120, (h >> 16) % 12, (h >> 20) % 10);
     } else if (kind < 12) {
         level_colour = Rgb{120, 170, 230};
-        std::snprintf(body, sizeof body, "DEBUG %-6s viewer joined stream=%u user=%s viewers=%u", "ws", 40 + (h >> 8) % 5,
-                      std::string(kUsers[(h >> 12) % kUsers.size()]).c_str(), (h >> 16) % 900 + 3);
+        std::snprintf(body, sizeof body, "DEBUG %-6s viewer joined stream=%u user=%s viewers=%u", "ws",
+                      40 + (h >> 8) % 5, std::string(kUsers[(h >> 12) % kUsers.size()]).c_str(), (h >> 16) % 900 + 3);
     } else if (kind < 15) {
         level_colour = Rgb{120, 170, 230};
         std::snprintf(body, sizeof body, "DEBUG %-6s frame seq=%lld %uB %u.%ums", "screen",
@@ -390,7 +405,8 @@ std::string log_line(std::int64_t index, Rgb& level_colour) {
     } else {
         level_colour = Rgb{235, 190, 90};
         std::snprintf(body, sizeof body, "WARN  %-6s slow viewer dropped frames=%u peer=10.0.%u.%u:%u",
-                      std::string(area).c_str(), (h >> 8) % 40 + 1, (h >> 12) % 255, (h >> 20) % 255, 40000 + (h >> 4) % 20000);
+                      std::string(area).c_str(), (h >> 8) % 40 + 1, (h >> 12) % 255, (h >> 20) % 255,
+                      40000 + (h >> 4) % 20000);
     }
     line += body;
     return line;
@@ -503,8 +519,10 @@ void paint_photo(Canvas& canvas, Rect r) {
             double red = 0;
             double green = 0;
             double blue = 0;
-            const double far_ridge = 0.42 + 0.07 * std::sin(u * 9.0 + 1.3) + 0.04 * std::sin(u * 23.0) + 0.015 * std::sin(u * 71.0);
-            const double near_ridge = 0.52 + 0.06 * std::sin(u * 5.0 + 0.4) + 0.03 * std::sin(u * 31.0 + 2.0) + 0.012 * std::sin(u * 97.0);
+            const double far_ridge =
+                0.42 + 0.07 * std::sin(u * 9.0 + 1.3) + 0.04 * std::sin(u * 23.0) + 0.015 * std::sin(u * 71.0);
+            const double near_ridge =
+                0.52 + 0.06 * std::sin(u * 5.0 + 0.4) + 0.03 * std::sin(u * 31.0 + 2.0) + 0.012 * std::sin(u * 97.0);
             if (y >= horizon) {  // lake: a darker, blurred reflection of the sky
                 const double depth = static_cast<double>(y - horizon) / (r.h - horizon);
                 red = 60 - 30 * depth;
@@ -613,9 +631,12 @@ UtcTime to_utc(std::chrono::system_clock::time_point now) {
     const auto day = floor<days>(ms);
     const year_month_day date{day};
     const hh_mm_ss<milliseconds> time{ms - day};
-    return UtcTime{static_cast<int>(date.year()),         static_cast<int>(static_cast<unsigned>(date.month())),
-                   static_cast<int>(static_cast<unsigned>(date.day())), static_cast<int>(time.hours().count()),
-                   static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+    return UtcTime{static_cast<int>(date.year()),
+                   static_cast<int>(static_cast<unsigned>(date.month())),
+                   static_cast<int>(static_cast<unsigned>(date.day())),
+                   static_cast<int>(time.hours().count()),
+                   static_cast<int>(time.minutes().count()),
+                   static_cast<int>(time.seconds().count()),
                    static_cast<int>(time.subseconds().count())};
 }
 
@@ -639,7 +660,8 @@ void blit_sprite(const Image& sprite, Image& to, int left, int top) {
     for (int y = r.y; y < r.y + r.h; ++y) {
         const std::uint8_t* s = sprite.pixels.data() + static_cast<std::size_t>(y - top) * sprite.stride_bytes +
                                 static_cast<std::size_t>(r.x - left) * 4;
-        std::uint8_t* d = to.pixels.data() + static_cast<std::size_t>(y) * to.stride_bytes + static_cast<std::size_t>(r.x) * 4;
+        std::uint8_t* d =
+            to.pixels.data() + static_cast<std::size_t>(y) * to.stride_bytes + static_cast<std::size_t>(r.x) * 4;
         for (int x = 0; x < r.w; ++x, s += 4, d += 4) {
             const int a = s[3];
             if (a == 255) {
@@ -729,17 +751,9 @@ void PatternSource::paint_desktop() {
         canvas.fill(sidebar, Rgb{243, 243, 245});
         canvas.fill(Rect{sidebar.x + sidebar.w - 1, sidebar.y, 1, sidebar.h}, Rgb{220, 220, 224});
         canvas.text(sidebar.x + 10, sidebar.y + 7, "EXPLORER", Rgb{110, 110, 118});
-        static constexpr std::array<std::string_view, 27> kTree = {
-            "v REDRED",          "  > .github",         "  > bench",          "  v src",
-            "    > app",         "    > core",          "    > http",         "    v screen",
-            "      frame_hub.cpp", "      frame_hub.hpp", "      jpeg_encoder.cpp", "      sse_writer.cpp",
-            "      x11_source.cpp", "    > state",        "    > store",        "    > ws",
-            "    main.cpp",      "  > tests",           "  > web",            "  .clang-format",
-            "  CMakeLists.txt",  "  README.md",         "  LICENSE",          "> OUTLINE",
-            "> TIMELINE",        "> NPM SCRIPTS",       "> DOCKER"};
         int row_y = align8(sidebar.y + 22);
         canvas.clip_to(intersect(sidebar, client));
-        for (const std::string_view entry : kTree) {
+        for (const std::string_view entry : kExplorerTree) {
             if (entry.find("frame_hub.cpp") != std::string_view::npos) {
                 canvas.fill(Rect{sidebar.x, row_y - 4, sidebar.w - 1, 16}, Rgb{214, 228, 248});
             }
@@ -785,11 +799,13 @@ void PatternSource::paint_desktop() {
             const int y = align8(code.y + 6) + static_cast<int>(i) * kLineHeight;
             if (y > code.y + code.h) break;
             if (i == 42) {
-                canvas.fill(Rect{code.x + kGutter, y - 4, code.w - kGutter - kMinimap, kLineHeight}, Rgb{255, 250, 222});
+                canvas.fill(Rect{code.x + kGutter, y - 4, code.w - kGutter - kMinimap, kLineHeight},
+                            Rgb{255, 250, 222});
                 canvas.fill(Rect{code.x + kGutter + 8 + 26 * kAdvance, y - 1, 1, kGlyphHeight + 2}, Rgb{20, 20, 20});
             }
             const std::string number = std::to_string(i + 1);
-            canvas.text(code.x + kGutter - 6 - static_cast<int>(number.size()) * kAdvance, y, number, Rgb{160, 160, 170});
+            canvas.text(code.x + kGutter - 6 - static_cast<int>(number.size()) * kAdvance, y, number,
+                        Rgb{160, 160, 170});
             paint_code_line(canvas, code.x + kGutter + 8, y, kCodeLines[i]);
             // Minimap: one thin bar per line, like the real thing.
             const std::string_view line = kCodeLines[i];
@@ -817,12 +833,14 @@ void PatternSource::paint_desktop() {
         canvas.outline(url, Rgb{200, 200, 208});
         canvas.clip_to(intersect(url, client));
         const int after_scheme = canvas.text(url.x + 8, url.y + 6, "https://", Rgb{130, 130, 140});
-        canvas.text(after_scheme, url.y + 6, "redred.example/docs/architecture#fan-out-and-backpressure", Rgb{30, 30, 36});
+        canvas.text(after_scheme, url.y + 6, "redred.example/docs/architecture#fan-out-and-backpressure",
+                    Rgb{30, 30, 36});
         canvas.clip_to(client);
         canvas.text(toolbar.x + toolbar.w - 30, toolbar.y + 11, "=", Rgb{90, 90, 98});
 
-        const Rect page = inset(Rect{client.x, toolbar.y + toolbar.h, client.w, client.y + client.h - toolbar.y - toolbar.h},
-                                16, 12, 16, 8);
+        const Rect page =
+            inset(Rect{client.x, toolbar.y + toolbar.h, client.w, client.y + client.h - toolbar.y - toolbar.h}, 16, 12,
+                  16, 8);
         canvas.clip_to(page);
         canvas.text(page.x, page.y, "Fan-out and backpressure", Rgb{24, 24, 30}, 2);
         canvas.text(page.x, page.y + 20, "Updated 2 days ago  -  6 min read  -  Edit this page", Rgb{130, 130, 140});
@@ -843,7 +861,8 @@ void PatternSource::paint_desktop() {
             const int wide = page.w / kAdvance;
             const auto lines = wrap(paragraph, y < photo_bottom ? narrow : wide);
             std::size_t line = 0;
-            for (; line < lines.size() && y < photo_bottom; ++line, y += kLineHeight) paint_paragraph_line(canvas, page.x, y, lines[line]);
+            for (; line < lines.size() && y < photo_bottom; ++line, y += kLineHeight)
+                paint_paragraph_line(canvas, page.x, y, lines[line]);
             if (line < lines.size()) {
                 std::string rest;
                 for (std::size_t l = line; l < lines.size(); ++l) {
@@ -902,7 +921,8 @@ void PatternSource::paint_desktop() {
         for (std::size_t i = 0; i < apps.size(); ++i) {
             const int button_w = 36 + static_cast<int>(apps[i].first.size()) * kAdvance;
             if (x + button_w > W - 120) break;
-            if (i < 4) canvas.fill(Rect{x, bar.y + 2, button_w, taskbar_h - 4}, i == 2 ? Rgb{70, 74, 92} : Rgb{52, 54, 68});
+            if (i < 4)
+                canvas.fill(Rect{x, bar.y + 2, button_w, taskbar_h - 4}, i == 2 ? Rgb{70, 74, 92} : Rgb{52, 54, 68});
             if (i < 4) canvas.fill(Rect{x + 6, bar.y + taskbar_h - 4, button_w - 12, 2}, Rgb{100, 170, 255});
             paint_icon(canvas, Rect{x + 6, bar.y + (taskbar_h - 16) / 2, 16, 16}, apps[i].second, apps[i].first[0]);
             canvas.text(x + 28, bar.y + (taskbar_h - kGlyphHeight) / 2, apps[i].first, Rgb{225, 225, 232});
@@ -912,7 +932,8 @@ void PatternSource::paint_desktop() {
         if (tray_x > x) {
             canvas.text(tray_x, bar.y + (taskbar_h - kGlyphHeight) / 2, "EN", Rgb{210, 210, 220});
             for (int b = 0; b < 4; ++b) {  // signal bars
-                canvas.fill(Rect{tray_x + 20 + b * 4, bar.y + taskbar_h / 2 + 4 - b * 3, 3, 2 + b * 3}, Rgb{210, 210, 220});
+                canvas.fill(Rect{tray_x + 20 + b * 4, bar.y + taskbar_h / 2 + 4 - b * 3, 3, 2 + b * 3},
+                            Rgb{210, 210, 220});
             }
             canvas.outline(Rect{tray_x + 42, bar.y + taskbar_h / 2 - 4, 16, 9}, Rgb{210, 210, 220});  // battery
             canvas.fill(Rect{tray_x + 44, bar.y + taskbar_h / 2 - 2, 9, 5}, Rgb{120, 210, 120});
@@ -952,17 +973,18 @@ void PatternSource::paint_desktop() {
                 const double dx = x - cover.w * 0.5;
                 const double dy = y - cover.h * 0.5;
                 const double ring = std::sin(std::sqrt(dx * dx + dy * dy) * 0.35);
-                sprite.fill(Rect{cover.x + x, cover.y + y, 1, 1},
-                            Rgb{clamp_byte(static_cast<int>(200 + 50 * ring)), clamp_byte(static_cast<int>(90 + 60 * ring)),
-                                clamp_byte(static_cast<int>(140 - 40 * ring))});
+                sprite.fill(Rect{cover.x + x, cover.y + y, 1, 1}, Rgb{clamp_byte(static_cast<int>(200 + 50 * ring)),
+                                                                      clamp_byte(static_cast<int>(90 + 60 * ring)),
+                                                                      clamp_byte(static_cast<int>(140 - 40 * ring))});
             }
         }
         // At small sizes the cover shrinks and only the lines that fit beside it are drawn.
         const int text_x = cover.x + cover.w + 10;
         const int controls_y = cover.y + cover.h - 16;
         int line_y = cover.y + 2;
-        for (const auto& [line, colour] : {std::pair{"Lo-fi beats", Rgb{240, 240, 250}}, std::pair{"Stream #42", Rgb{170, 170, 190}},
-                                           std::pair{"1.2k watching", Rgb{170, 170, 190}}}) {
+        for (const auto& [line, colour] :
+             {std::pair{"Lo-fi beats", Rgb{240, 240, 250}}, std::pair{"Stream #42", Rgb{170, 170, 190}},
+              std::pair{"1.2k watching", Rgb{170, 170, 190}}}) {
             if (line_y + kGlyphHeight + 4 > controls_y) break;
             sprite.text(text_x, line_y, line, colour);
             line_y += 12;
@@ -998,7 +1020,8 @@ Result<ImageView> PatternSource::grab(std::chrono::system_clock::time_point now)
         const int rows = std::max(1, (area.y + area.h - top) / kLineHeight);
         const int prompt_y = top + (rows - 1) * kLineHeight;
         const int prompt_end = canvas.text(area.x, prompt_y, "alice@studio:~/redred$ ", Rgb{110, 200, 120});
-        if (floor_mod(t_ms, 1000) < 500) canvas.fill(Rect{prompt_end, prompt_y, kGlyphWidth, kGlyphHeight}, Rgb{220, 220, 224});
+        if (floor_mod(t_ms, 1000) < 500)
+            canvas.fill(Rect{prompt_end, prompt_y, kGlyphWidth, kGlyphHeight}, Rgb{220, 220, 224});
         const std::int64_t newest = (t_ms - floor_mod(t_ms, kLinePeriodMs)) / kLinePeriodMs;
         for (int row = rows - 2; row >= 0; --row) {
             Rgb level_colour;
@@ -1016,12 +1039,13 @@ Result<ImageView> PatternSource::grab(std::chrono::system_clock::time_point now)
     if (clock_panel_.w > 0 && clock_panel_.h > 0) {
         const Rect panel = clock_panel_;
         const std::string time = two_digits(utc.hour) + ":" + two_digits(utc.minute) + ":" + two_digits(utc.second) +
-                                  "." + std::to_string(1000 + utc.millisecond).substr(1);
+                                 "." + std::to_string(1000 + utc.millisecond).substr(1);
         const int scale = std::clamp(std::min((panel.w - 24) / (12 * kAdvance), (panel.h - 40) / kGlyphHeight), 1, 12);
         canvas.clip_to(panel);
         canvas.text(panel.x + 12, panel.y + 6, time, Rgb{120, 220, 255}, scale);
         const int below = panel.y + 6 + kGlyphHeight * scale + 8;
-        const std::string date = std::to_string(utc.year) + "-" + two_digits(utc.month) + "-" + two_digits(utc.day) + "  UTC";
+        const std::string date =
+            std::to_string(utc.year) + "-" + two_digits(utc.month) + "-" + two_digits(utc.day) + "  UTC";
         canvas.text(panel.x + 12, below, date, Rgb{200, 210, 230}, scale >= 4 ? 2 : 1);
         const int bar_y = below + (scale >= 4 ? 22 : 12);
         const int bar_w = panel.w - 24;

@@ -36,17 +36,17 @@ private:
     void paint_desktop();  // once, into background_
 
     // Layout, fixed at construction.
-    Rect terminal_text_;    // scrolling log area
-    Rect clock_panel_;      // big clock
-    Rect taskbar_clock_;    // HH:MM in the tray
-    Rect bouncer_bounds_;   // where the bouncing window may go
+    Rect terminal_text_;   // scrolling log area
+    Rect clock_panel_;     // big clock
+    Rect taskbar_clock_;   // HH:MM in the tray
+    Rect bouncer_bounds_;  // where the bouncing window may go
     int bouncer_w_ = 0;
     int bouncer_h_ = 0;
 
-    Image background_;  // the static desktop
-    Image bouncer_;     // the bouncing window, pre-rendered with its shadow
-    Image frame_;       // what grab() returns; background_ plus the moving parts
-    Rect bouncer_last_; // where the bouncer was drawn in frame_, restored from background_ next grab
+    Image background_;   // the static desktop
+    Image bouncer_;      // the bouncing window, pre-rendered with its shadow
+    Image frame_;        // what grab() returns; background_ plus the moving parts
+    Rect bouncer_last_;  // where the bouncer was drawn in frame_, restored from background_ next grab
 };
 
 }  // namespace redred::screen

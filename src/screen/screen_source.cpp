@@ -48,7 +48,8 @@ Result<std::unique_ptr<ScreenSource>> open_screen_source(SourceKind kind, const 
     switch (kind) {
         case SourceKind::X11: return open_x11(options);
         case SourceKind::Pattern: return open_pattern(options);
-        case SourceKind::None: return make_error(Errc::BadInput, "screen source 'none' captures nothing", "screen_source");
+        case SourceKind::None:
+            return make_error(Errc::BadInput, "screen source 'none' captures nothing", "screen_source");
         case SourceKind::Auto: {
             // Only try X11 when a display is named; otherwise Xlib would just fail the same way, slower.
             const char* env_display = std::getenv("DISPLAY");

@@ -82,7 +82,8 @@ struct X11Source::XState {
         image = XShmCreateImage(display, visual, static_cast<unsigned>(depth), ZPixmap, nullptr, &shm,
                                 static_cast<unsigned>(width), static_cast<unsigned>(height));
         if (image == nullptr) return false;
-        shm.shmid = shmget(IPC_PRIVATE, static_cast<std::size_t>(image->bytes_per_line) * image->height, IPC_CREAT | 0600);
+        shm.shmid =
+            shmget(IPC_PRIVATE, static_cast<std::size_t>(image->bytes_per_line) * image->height, IPC_CREAT | 0600);
         if (shm.shmid < 0) return drop_shm_image();
         void* address = shmat(shm.shmid, nullptr, 0);
         if (address == reinterpret_cast<void*>(-1)) {
@@ -151,9 +152,9 @@ Result<std::unique_ptr<X11Source>> X11Source::open(const SourceOptions& options,
     // 30-bit, big-endian) would need a per-pixel conversion that we do not carry.
     if (visual->c_class != TrueColor || visual->red_mask != 0xff0000 || visual->green_mask != 0x00ff00 ||
         visual->blue_mask != 0x0000ff || ImageByteOrder(display) != LSBFirst) {
-        return make_error(Errc::Unavailable, "X display '" + state->display_name + "' has depth " +
-                                                 std::to_string(attributes.depth) +
-                                                 "; screen capture needs a 24-bit TrueColor visual (Xvfb -screen 0 WxHx24)");
+        return make_error(Errc::Unavailable,
+                          "X display '" + state->display_name + "' has depth " + std::to_string(attributes.depth) +
+                              "; screen capture needs a 24-bit TrueColor visual (Xvfb -screen 0 WxHx24)");
     }
 
     if (!(try_shm && XShmQueryExtension(display) && state->attach_shm(attributes.visual, attributes.depth))) {
@@ -163,8 +164,7 @@ Result<std::unique_ptr<X11Source>> X11Source::open(const SourceOptions& options,
         if (state->image == nullptr || t_x_error.code != 0) {
             const std::string reason = t_x_error.code != 0 ? x_error_text(display) : "no image";
             clear_x_error();
-            return make_error(Errc::Unavailable,
-                              "cannot capture X display '" + state->display_name + "': " + reason);
+            return make_error(Errc::Unavailable, "cannot capture X display '" + state->display_name + "': " + reason);
         }
     }
     if (state->image->bits_per_pixel != 32) {
@@ -191,8 +191,8 @@ Result<ImageView> X11Source::grab(std::chrono::system_clock::time_point /*now*/)
     if (x.shm_attached) {
         captured = XShmGetImage(x.display, x.root, x.image, 0, 0, AllPlanes) != 0;
     } else {
-        captured = XGetSubImage(x.display, x.root, 0, 0, static_cast<unsigned>(x.width), static_cast<unsigned>(x.height),
-                                AllPlanes, ZPixmap, x.image, 0, 0) != nullptr;
+        captured = XGetSubImage(x.display, x.root, 0, 0, static_cast<unsigned>(x.width),
+                                static_cast<unsigned>(x.height), AllPlanes, ZPixmap, x.image, 0, 0) != nullptr;
     }
     if (x.connection_lost) {
         clear_x_error();

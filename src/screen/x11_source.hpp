@@ -28,7 +28,7 @@ public:
     Result<ImageView> grab(std::chrono::system_clock::time_point now) override;
 
     bool uses_shm() const;
-    int screen_width() const;   // native size of the root window
+    int screen_width() const;  // native size of the root window
     int screen_height() const;
 
 private:

@@ -41,13 +41,13 @@ int main(int argc, char** argv) {
     attributes.override_redirect = True;
     attributes.background_pixel = BlackPixel(display, screen);
     attributes.event_mask = ExposureMask | StructureNotifyMask;
-    const Window window = XCreateWindow(display, root, 0, 0, static_cast<unsigned>(width), static_cast<unsigned>(height), 0,
-                                        CopyFromParent, InputOutput, CopyFromParent,
+    const Window window = XCreateWindow(display, root, 0, 0, static_cast<unsigned>(width),
+                                        static_cast<unsigned>(height), 0, CopyFromParent, InputOutput, CopyFromParent,
                                         CWOverrideRedirect | CWBackPixel | CWEventMask, &attributes);
     const GC gc = XCreateGC(display, window, 0, nullptr);
-    const unsigned long colours[4] = {alloc_colour(display, colormap, 255, 0, 0), alloc_colour(display, colormap, 0, 255, 0),
-                                      alloc_colour(display, colormap, 0, 0, 255),
-                                      alloc_colour(display, colormap, 255, 255, 255)};
+    const unsigned long colours[4] = {
+        alloc_colour(display, colormap, 255, 0, 0), alloc_colour(display, colormap, 0, 255, 0),
+        alloc_colour(display, colormap, 0, 0, 255), alloc_colour(display, colormap, 255, 255, 255)};
     const int half_w = width / 2;
     const int half_h = height / 2;
     const auto paint = [&] {
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
         const int hs[4] = {half_h, half_h, height - half_h, height - half_h};
         for (int i = 0; i < 4; ++i) {
             XSetForeground(display, gc, colours[i]);
-            XFillRectangle(display, window, gc, xs[i], ys[i], static_cast<unsigned>(ws[i]), static_cast<unsigned>(hs[i]));
+            XFillRectangle(display, window, gc, xs[i], ys[i], static_cast<unsigned>(ws[i]),
+                           static_cast<unsigned>(hs[i]));
         }
         XSync(display, False);
     };

@@ -24,7 +24,8 @@ const std::uint8_t* pixel(const Image& image, int x, int y) {
 }
 
 void set_grey(Image& image, int x, int y, std::uint8_t value) {
-    std::uint8_t* p = image.pixels.data() + static_cast<std::size_t>(y) * image.stride_bytes + static_cast<std::size_t>(x) * 4;
+    std::uint8_t* p =
+        image.pixels.data() + static_cast<std::size_t>(y) * image.stride_bytes + static_cast<std::size_t>(x) * 4;
     p[0] = p[1] = p[2] = value;
 }
 

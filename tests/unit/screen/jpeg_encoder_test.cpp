@@ -24,7 +24,8 @@ Image quadrants(int width, int height, int stride_padding = 0) {
         for (int x = 0; x < width; ++x) {
             const bool right = x >= width / 2;
             const bool bottom = y >= height / 2;
-            const Bgr c = !bottom ? (right ? Bgr{0, 255, 0} : Bgr{0, 0, 255}) : (right ? Bgr{255, 255, 255} : Bgr{255, 0, 0});
+            const Bgr c =
+                !bottom ? (right ? Bgr{0, 255, 0} : Bgr{0, 0, 255}) : (right ? Bgr{255, 255, 255} : Bgr{255, 0, 0});
             std::uint8_t* p = image.pixels.data() + static_cast<std::size_t>(y) * image.stride_bytes + x * 4;
             p[0] = static_cast<std::uint8_t>(c.b);
             p[1] = static_cast<std::uint8_t>(c.g);
@@ -105,7 +106,8 @@ TEST(JpegEncoder, HigherQualityGivesLargerOutput) {
     JpegEncoder encoder;
     Image image;
     image.resize(128, 128);
-    for (std::size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 24);
+    for (std::size_t i = 0; i < image.pixels.size(); ++i)
+        image.pixels[i] = static_cast<std::uint8_t>((i * 2654435761u) >> 24);
     auto low = encoder.encode(image.view(), 20);
     auto high = encoder.encode(image.view(), 95);
     ASSERT_TRUE(low.ok());

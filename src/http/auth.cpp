@@ -1,0 +1,236 @@
+#include "http/auth.hpp"
+
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/async_db.hpp"
+#include "http/error_response.hpp"
+#include "live/validation.hpp"
+
+namespace redred::http_server {
+namespace {
+
+using live::Clock;
+
+auto logger() { return log::get("http"); }
+
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
+    while (!header.empty()) {
+        const auto semi = header.find(';');
+        std::string_view part = header.substr(0, semi);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        const auto eq = part.find('=');
+        if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+        if (semi == std::string_view::npos) break;
+        header.remove_prefix(semi + 1);
+    }
+    return std::nullopt;
+}
+
+std::string session_cookie(const AuthContext& ctx, std::string_view token, std::chrono::seconds max_age) {
+    std::string c = std::string(kSessionCookie) + "=" + std::string(token) +
+                    "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age.count());
+    if (ctx.secure_cookies) c += "; Secure";
+    return c;
+}
+
+nlohmann::json user_json(const store::User& u) {
+    return {{"id", u.id}, {"username", u.username}, {"created_at", live::to_unix_seconds(u.created_at)}};
+}
+
+struct Credentials {
+    std::string username;
+    std::string password;
+};
+
+Result<Credentials> parse_credentials(const Request& req) {
+    auto body = json_body(req);
+    if (!body) return body.error();
+    auto username = string_field(*body, "username");
+    if (!username) return username.error();
+    auto password = string_field(*body, "password");
+    if (!password) return password.error();
+    return Credentials{*username, *password};
+}
+
+net::awaitable<std::optional<std::string>> hash_on_pool(std::string password) {
+    co_return crypto::hash_password(password);
+}
+
+net::awaitable<bool> verify_on_pool(std::string stored, std::string password) {
+    co_return crypto::verify_password(stored, password);
+}
+
+// Issues a session for `user` and answers with it (cookie and body).
+net::awaitable<Response> start_session(std::shared_ptr<AuthContext> ctx, store::User user, http::status status) {
+    const std::string token = crypto::new_session_token();
+    const auto now = Clock::now();
+    const auto expires = now + ctx->session_ttl;
+    auto hash = crypto::token_hash(token);
+    auto saved = co_await db::write<Ok>(ctx->database, [hash, user, now, expires](store::Store& s) -> Result<Ok> {
+        s.create_session(hash, user.id, now, expires);
+        return Ok{};
+    });
+    if (!saved) co_return error_response(saved.error());
+    auto res = json_response(status, {{"user", user_json(user)}, {"token", token},
+                                      {"expires_at", live::to_unix_seconds(expires)}});
+    res.set(http::field::set_cookie, session_cookie(*ctx, token, ctx->session_ttl));
+    co_return res;
+}
+
+net::awaitable<Response> handle_register(std::shared_ptr<AuthContext> ctx, const Request& req) {
+    auto creds = parse_credentials(req);
+    if (!creds) co_return error_response(creds.error());
+    auto username = live::validate_username(creds->username);
+    if (!username) co_return error_response(username.error());
+    if (auto ok = live::validate_password(creds->password); !ok) co_return error_response(ok.error());
+    auto hash = co_await net::co_spawn(ctx->blocking, hash_on_pool(creds->password), use_awaitable);
+    if (!hash) co_return error_response(make_error(Errc::Unavailable, "the server is out of memory, try again"));
+    const auto now = Clock::now();
+    std::string name = *username;
+    std::string stored = *hash;
+    auto created = co_await db::write<store::User>(
+        ctx->database, [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); });
+    if (!created) co_return error_response(created.error());
+    logger()->info("user registered id={} username={}", created->id, created->username);
+    co_return co_await start_session(ctx, *created, http::status::created);
+}
+
+net::awaitable<Response> handle_login(std::shared_ptr<AuthContext> ctx, const Request& req) {
+    auto creds = parse_credentials(req);
+    if (!creds) co_return error_response(creds.error());
+    std::string name = creds->username;
+    auto found = co_await db::read<std::optional<store::Credentials>>(
+        ctx->database, [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); });
+    if (!found) co_return error_response(found.error());
+    // Unknown users cost the same argon2id verification, so timing does not tell which names exist.
+    static const std::string kDummyHash = crypto::hash_password("redred-dummy-password").value_or("");
+    const std::string stored = found->has_value() ? (*found)->password_hash : kDummyHash;
+    const bool ok = co_await net::co_spawn(ctx->blocking, verify_on_pool(stored, creds->password), use_awaitable);
+    if (!ok || !found->has_value())
+        co_return error_response(make_error(Errc::Unauthenticated, "wrong username or password"));
+    co_return co_await start_session(ctx, (*found)->user, http::status::ok);
+}
+
+net::awaitable<Response> handle_logout(std::shared_ptr<AuthContext> ctx, const Request& req) {
+    bool via_cookie = false;
+    auto token = session_token(req, false, &via_cookie);
+    if (token) {
+        Identity identity;
+        auto who = co_await authenticate(*ctx, req);
+        if (who) {
+            if (auto same = check_same_origin(req, *who); !same) co_return error_response(same.error());
+        }
+        auto hash = crypto::token_hash(*token);
+        auto deleted = co_await db::write<Ok>(ctx->database, [hash](store::Store& s) -> Result<Ok> {
+            s.delete_session(hash);
+            return Ok{};
+        });
+        if (!deleted) co_return error_response(deleted.error());
+    }
+    auto res = json_response(http::status::ok, {{"logged_out", true}});
+    res.set(http::field::set_cookie, session_cookie(*ctx, "", std::chrono::seconds(0)));
+    co_return res;
+}
+
+net::awaitable<Response> handle_me(std::shared_ptr<AuthContext> ctx, const Request& req) {
+    auto who = co_await authenticate(*ctx, req);
+    if (!who) co_return error_response(make_error(Errc::Unauthenticated, "not signed in"));
+    co_return json_response(http::status::ok, {{"user", user_json(who->user)}});
+}
+
+}  // namespace
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return std::nullopt;
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> session_token(const Request& req, bool allow_query, bool* via_cookie) {
+    if (via_cookie) *via_cookie = false;
+    const auto auth = req[http::field::authorization];
+    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
+        return std::string(auth.substr(7));
+    if (auto cookie = cookie_value(req[http::field::cookie], kSessionCookie); cookie && !cookie->empty()) {
+        if (via_cookie) *via_cookie = true;
+        return cookie;
+    }
+    if (allow_query) return query_param(req.target(), "token");
+    return std::nullopt;
+}
+
+net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, const Request& req, bool allow_query) {
+    bool via_cookie = false;
+    auto token = session_token(req, allow_query, &via_cookie);
+    if (!token || token->empty() || token->size() > 256) co_return std::nullopt;
+    auto hash = crypto::token_hash(*token);
+    const auto now = Clock::now();
+    auto user = co_await db::read<std::optional<store::User>>(
+        ctx.database, [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); });
+    if (!user || !user->has_value()) co_return std::nullopt;
+    co_return Identity{**user, via_cookie};
+}
+
+Result<Ok> check_same_origin(const Request& req, const Identity& identity) {
+    if (!identity.via_cookie) return Ok{};  // bearer tokens are not sent by browsers on their own
+    const auto method = req.method();
+    if (method == http::verb::get || method == http::verb::head || method == http::verb::options) return Ok{};
+    const auto origin = req[http::field::origin];
+    const auto host = req[http::field::host];
+    if (!origin.empty()) {
+        std::string_view o = origin;
+        if (auto scheme = o.find("://"); scheme != std::string_view::npos) o.remove_prefix(scheme + 3);
+        if (o != host) return make_error(Errc::Forbidden, "cross-site request refused (Origin does not match Host)");
+        return Ok{};
+    }
+    if (req["Sec-Fetch-Site"] == "cross-site")
+        return make_error(Errc::Forbidden, "cross-site request refused");
+    return Ok{};
+}
+
+net::awaitable<std::optional<Response>> require_user(const AuthContext& ctx, const Request& req, Identity& out) {
+    auto who = co_await authenticate(ctx, req);
+    if (!who) co_return error_response(make_error(Errc::Unauthenticated, "sign in first"));
+    if (auto same = check_same_origin(req, *who); !same) co_return error_response(same.error());
+    out = std::move(*who);
+    co_return std::nullopt;
+}
+
+Result<nlohmann::json> json_body(const Request& req) {
+    if (req.body().empty()) return make_error(Errc::BadInput, "a JSON object body is required");
+    auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    if (body.is_discarded()) return make_error(Errc::BadInput, "request body is not valid JSON");
+    if (!body.is_object()) return make_error(Errc::BadInput, "request body must be a JSON object");
+    return body;
+}
+
+Result<std::string> string_field(const nlohmann::json& body, const char* name, bool required) {
+    auto it = body.find(name);
+    if (it == body.end() || it->is_null()) {
+        if (!required) return std::string();
+        return make_error(Errc::BadInput, std::string(name) + " is required", name);
+    }
+    if (!it->is_string()) return make_error(Errc::BadInput, std::string(name) + " must be a string", name);
+    return it->get<std::string>();
+}
+
+void add_auth_routes(Router& router, std::shared_ptr<AuthContext> ctx) {
+    router.add(http::verb::post, "/api/auth/register/",
+               [ctx](const Request& req, const PathParams&) { return handle_register(ctx, req); });
+    router.add(http::verb::post, "/api/auth/login/",
+               [ctx](const Request& req, const PathParams&) { return handle_login(ctx, req); });
+    router.add(http::verb::post, "/api/auth/logout/",
+               [ctx](const Request& req, const PathParams&) { return handle_logout(ctx, req); });
+    router.add(http::verb::get, "/api/me/", [ctx](const Request& req, const PathParams&) { return handle_me(ctx, req); });
+}
+
+}  // namespace redred::http_server

@@ -1,0 +1,173 @@
+// Acknowledged writes survive kill -9. A forked child writes comments through Database and reports each id on
+// a pipe from its `done` callback; the parent SIGKILLs it mid-stream, reopens the file and expects every
+// reported id. With synchronous=NORMAL this is the process-crash guarantee (power loss needs FULL).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "store/database.hpp"
+
+namespace redred::store {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+TimePoint at(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+class DurabilityDir {
+public:
+    DurabilityDir() {
+        std::string pattern = (fs::temp_directory_path() / "redred-durability-XXXXXX").string();
+        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~DurabilityDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    fs::path path_;
+};
+
+bool write_all(int fd, const void* data, std::size_t size) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        const ssize_t n = ::write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// The child: writes comments to stream 1 as user 1 until killed, keeping at most ~2000 in flight, and writes
+// each comment id to `ack_fd` once its `done(true)` ran. Never returns; exit codes say what went wrong.
+[[noreturn]] void run_writer_child(const std::string& path, int ack_fd) {
+    auto opened = Database::open(path);
+    if (!opened) _exit(10);
+    Database& db = *opened.value();
+    std::atomic<int> in_flight{0};
+    const auto deadline = SteadyClock::now() + 30s;  // the parent kills us long before
+    for (int i = 0; SteadyClock::now() < deadline; ++i) {
+        while (in_flight.load() > 2000) std::this_thread::sleep_for(100us);
+        ++in_flight;
+        auto id = std::make_shared<CommentId>(0);  // set by the job, read by done: both on the writer thread
+        db.write([id, i](Store& s) { *id = s.add_comment(1, 1, "comment " + std::to_string(i), at(i)).id; },
+                 [id, ack_fd, &in_flight](bool ok, std::string) {
+                     if (ok && !write_all(ack_fd, id.get(), sizeof(CommentId))) _exit(11);
+                     --in_flight;
+                 });
+    }
+    _exit(12);
+}
+
+// Reads whole ids from the pipe into `ids` until `enough` were read, EOF, or the deadline. Returns false on EOF.
+bool read_acks(int fd, std::vector<CommentId>& ids, std::string& partial, std::size_t enough,
+               SteadyClock::time_point deadline) {
+    char buffer[8192];
+    while (ids.size() < enough && SteadyClock::now() < deadline) {
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 100) <= 0) continue;
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        partial.append(buffer, static_cast<std::size_t>(n));
+        std::size_t used = 0;
+        for (; partial.size() - used >= sizeof(CommentId); used += sizeof(CommentId)) {
+            CommentId id = 0;
+            std::memcpy(&id, partial.data() + used, sizeof id);
+            ids.push_back(id);
+        }
+        partial.erase(0, used);
+    }
+    return true;
+}
+
+TEST(StoreDurability, AcknowledgedWritesSurviveKill9) {
+    DurabilityDir dir;
+    const std::string path = dir.file("redred.db");
+    {
+        auto db = Database::open(path);
+        ASSERT_TRUE(db.ok()) << db.error().message;
+        std::promise<bool> created;
+        (*db)->write(
+            [](Store& s) {
+                const UserId alice = s.create_user("alice", "h", at(1))->id;
+                s.create_stream(alice, "t", "", at(1));
+            },
+            [&](bool ok, std::string) { created.set_value(ok); });
+        auto future = created.get_future();
+        ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+        ASSERT_TRUE(future.get());
+        (*db)->close();  // no connection or thread may cross fork()
+    }
+
+    std::size_t acknowledged_total = 0;
+    for (const std::size_t kill_after : {std::size_t{1}, std::size_t{700}, std::size_t{6000}}) {
+        SCOPED_TRACE("kill after " + std::to_string(kill_after) + " acknowledgements");
+        int fds[2];
+        ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            ::close(fds[0]);
+            run_writer_child(path, fds[1]);
+        }
+        ::close(fds[1]);
+
+        std::vector<CommentId> acked;
+        std::string partial;
+        const auto deadline = SteadyClock::now() + 20s;
+        read_acks(fds[0], acked, partial, kill_after, deadline);
+        ::kill(child, SIGKILL);
+        // Acknowledgements already in the pipe count too: they were sent after COMMIT returned.
+        read_acks(fds[0], acked, partial, SIZE_MAX, deadline);
+        ::close(fds[0]);
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with code " << WEXITSTATUS(status);
+        EXPECT_EQ(WTERMSIG(status), SIGKILL);
+        ASSERT_GE(acked.size(), kill_after);
+        acknowledged_total += acked.size();
+
+        auto reopened = Database::open(path);
+        ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+        Database& db = **reopened;
+        std::promise<std::tuple<std::string, std::size_t, int>> checked;
+        db.read([&](Store& s) {
+            const std::string integrity = s.connection().scalar_text("PRAGMA integrity_check");
+            std::size_t missing = 0;
+            for (CommentId id : acked) missing += s.find_comment(id) ? 0 : 1;
+            checked.set_value({integrity, missing, s.count_comments(1)});
+        });
+        auto future = checked.get_future();
+        ASSERT_EQ(future.wait_for(20s), std::future_status::ready);
+        const auto [integrity, missing, count] = future.get();
+        EXPECT_EQ(integrity, "ok");
+        EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged comments";
+        EXPECT_GE(static_cast<std::size_t>(count), acknowledged_total);
+        db.close();
+    }
+}
+
+}  // namespace
+}  // namespace redred::store
