@@ -3,6 +3,7 @@
 
 #include "app/app.hpp"
 #include "app/config.hpp"
+#include "cli/cleanup.hpp"
 #include "cli/doctor.hpp"
 
 int main(int argc, char** argv) {
@@ -18,7 +19,13 @@ int main(int argc, char** argv) {
     auto* doctor = app.add_subcommand("doctor", "Check Redis, the screen source and live instances; --cycle tests a server");
     redred::cli::add_doctor_options(*doctor, doctor_options);
 
+    redred::app::Config cleanup_config;
+    redred::cli::CleanupOptions cleanup_options;
+    auto* cleanup = app.add_subcommand("cleanup", "End stale streams (--check lists them, --force ends every live one)");
+    redred::cli::add_cleanup_command_options(*cleanup, cleanup_config, cleanup_options);
+
     CLI11_PARSE(app, argc, argv);
+    if (*cleanup) return redred::cli::run_cleanup(cleanup_config, cleanup_options);
     if (*serve) return redred::app::run_server(config);
     if (*doctor) return redred::cli::run_doctor(doctor_options);
     return 2;

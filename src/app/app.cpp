@@ -10,12 +10,17 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/net.hpp"
+#include "http/auth.hpp"
 #include "http/error_response.hpp"
+#include "http/live_routes.hpp"
 #include "http/screen_routes.hpp"
 #include "http/server.hpp"
 #include "screen/io/screen_service.hpp"
 #include "state/memory/memory_screen_state.hpp"
 #include "state/redis/redis_screen_state.hpp"
+#include "store/database.hpp"
+#include "ws/cleanup.hpp"
+#include "ws/room_registry.hpp"
 
 namespace redred::app {
 namespace {
@@ -30,6 +35,7 @@ struct Running {
     std::unique_ptr<state::ScreenState> state;
     state::redis::RedisScreenState* redis = nullptr;  // borrowed from `state` when Redis is used
     Metrics* metrics = nullptr;
+    ws::RoomRegistry* rooms = nullptr;
     std::string instance_id;
 };
 
@@ -37,6 +43,7 @@ net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Runn
     auto log = log::get("app");
     log->info("shutting down: closing feeds and leaving shared state consistent");
     running->server->stop();
+    for (auto& room : running->rooms->all()) room->disconnect_all();
     co_await running->screen->shutdown();
     // Give viewers a bounded moment to receive "stream_stopped" before the threads stop.
     net::steady_timer wait(co_await net::this_coro::executor);
@@ -73,6 +80,18 @@ Response metrics_text(const Metrics& metrics) {
 }
 
 }  // namespace
+
+live::CleanupThresholds cleanup_thresholds(const Config& config) {
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    using std::chrono::seconds;
+    live::CleanupThresholds t;
+    t.max_live = duration_cast<seconds>(milliseconds(config.cleanup_max_live_ms));
+    t.max_idle_without_viewers = duration_cast<seconds>(milliseconds(config.cleanup_idle_ms));
+    t.streamer_gone_grace = duration_cast<seconds>(milliseconds(config.cleanup_streamer_gone_ms));
+    t.waiting_abandoned = duration_cast<seconds>(milliseconds(config.cleanup_waiting_ms));
+    return t;
+}
 
 long raise_open_files_limit() {
     rlimit limit{};
@@ -179,6 +198,26 @@ int run_server(const Config& config) {
     running->screen = std::make_shared<screen::ScreenService>(io.get_executor(), metrics, *running->state,
                                                               std::move(source), screen_options);
 
+    // The live platform: SQLite in the data directory, argon2id on its own threads, rooms per stream.
+    auto database = store::Database::open((std::filesystem::path(config.data_dir) / "redred.db").string());
+    if (!database) {
+        log->error("database unavailable: {}", database.error().message);
+        return 1;
+    }
+    net::thread_pool blocking(2);
+    auto auth = std::make_shared<http_server::AuthContext>(http_server::AuthContext{**database, blocking.get_executor()});
+    auth->secure_cookies = config.secure_cookies;
+    auto live_ctx = std::make_shared<ws::LiveContext>(ws::LiveContext{io, **database, metrics, auth});
+    live_ctx->chat = ws::ChatLimits{config.chat_burst, config.chat_rate};
+    live_ctx->rtc = ws::RtcConfig{config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl};
+    live_ctx->cleanup = cleanup_thresholds(config);
+    ws::RoomRegistry rooms(*live_ctx);
+    live_ctx->rooms = &rooms;
+    running->rooms = &rooms;
+    http_server::add_auth_routes(router, auth);
+    http_server::add_live_routes(router, live_ctx);
+    ws::start_sweeper(*live_ctx, std::chrono::milliseconds(config.cleanup_interval_ms));
+
     http_server::FeedLimits feed_limits;
     feed_limits.write_timeout_ms = config.write_timeout_ms;
     http_server::add_screen_routes(router, running->screen, metrics, feed_limits);
@@ -216,6 +255,8 @@ int run_server(const Config& config) {
     for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    blocking.join();
+    (*database)->close();
     return 0;
 }
 

@@ -47,6 +47,35 @@ void add_serve_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_LEASE_MS")->capture_default_str();
     cmd.add_option("--log-level", c.log_level, "trace | debug | info | warn | error")
         ->envname("REDRED_LOG_LEVEL")->capture_default_str();
+    cmd.add_option("--stun-url", c.stun_urls, "STUN server for browsers (repeatable), e.g. stun:stun.example.org:3478")
+        ->envname("REDRED_STUN_URL");
+    cmd.add_option("--turn-url", c.turn_urls, "TURN server for browsers (repeatable), e.g. turn:turn.example.org:3478")
+        ->envname("REDRED_TURN_URL");
+    cmd.add_option("--turn-secret", c.turn_secret, "coturn static-auth-secret (use-auth-secret) for TURN credentials")
+        ->envname("REDRED_TURN_SECRET");
+    cmd.add_option("--turn-ttl", c.turn_ttl, "Seconds a TURN credential stays valid")->envname("REDRED_TURN_TTL")
+        ->capture_default_str();
+    cmd.add_option("--chat-burst", c.chat_burst, "Comments a user may send at once")->envname("REDRED_CHAT_BURST")
+        ->capture_default_str();
+    cmd.add_option("--chat-rate", c.chat_rate, "Comments per second a user may send after the burst")
+        ->envname("REDRED_CHAT_RATE")->capture_default_str();
+    cmd.add_option("--cleanup-interval-ms", c.cleanup_interval_ms, "How often the server sweeps stale streams")
+        ->envname("REDRED_CLEANUP_INTERVAL_MS")->capture_default_str();
+    cmd.add_flag("--secure-cookies", c.secure_cookies, "Mark session cookies Secure (when served over HTTPS)")
+        ->envname("REDRED_SECURE_COOKIES");
+    add_cleanup_options(cmd, c);
+}
+
+void add_cleanup_options(CLI::App& cmd, Config& c) {
+    cmd.add_option("--cleanup-max-live-ms", c.cleanup_max_live_ms, "End streams live longer than this (default 4 h)")
+        ->envname("REDRED_CLEANUP_MAX_LIVE_MS")->capture_default_str();
+    cmd.add_option("--cleanup-idle-ms", c.cleanup_idle_ms, "End live streams without viewers for this long (default 30 min)")
+        ->envname("REDRED_CLEANUP_IDLE_MS")->capture_default_str();
+    cmd.add_option("--cleanup-streamer-gone-ms", c.cleanup_streamer_gone_ms,
+                   "End live streams whose streamer has been disconnected this long (default 5 min)")
+        ->envname("REDRED_CLEANUP_STREAMER_GONE_MS")->capture_default_str();
+    cmd.add_option("--cleanup-waiting-ms", c.cleanup_waiting_ms, "End streams never started after this long (default 24 h)")
+        ->envname("REDRED_CLEANUP_WAITING_MS")->capture_default_str();
 }
 
 bool parse_host_port(const std::string& text, HostPort& out) {
@@ -87,6 +116,12 @@ std::vector<std::string> Config::validate() const {
         problems.push_back("timeouts must be >= 100 ms");
     if (tick_ms < 50 || tick_ms > 1000) problems.push_back("--tick-ms must be 50..1000 (the stop key is checked every tick)");
     if (lease_ms < 2 * tick_ms) problems.push_back("--lease-ms must be at least twice --tick-ms");
+    if (turn_ttl < 60) problems.push_back("--turn-ttl must be at least 60 seconds");
+    if (!turn_urls.empty() && turn_secret.empty()) problems.push_back("--turn-url needs --turn-secret");
+    if (chat_burst < 1 || chat_rate <= 0) problems.push_back("--chat-burst must be >= 1 and --chat-rate > 0");
+    if (cleanup_interval_ms < 50) problems.push_back("--cleanup-interval-ms must be >= 50");
+    if (cleanup_max_live_ms < 1 || cleanup_idle_ms < 1 || cleanup_streamer_gone_ms < 1 || cleanup_waiting_ms < 1)
+        problems.push_back("cleanup thresholds must be positive");
     if (!redis.empty() && redis.rfind("redis://", 0) != 0) problems.push_back("--redis must look like redis://host:port/db");
     static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), log_level) == levels.end())

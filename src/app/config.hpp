@@ -26,6 +26,19 @@ struct Config {
     int tick_ms = 500;
     int lease_ms = 2000;
     std::string log_level = "info";
+    // Live platform
+    std::vector<std::string> stun_urls;
+    std::vector<std::string> turn_urls;
+    std::string turn_secret;
+    int turn_ttl = 86400;
+    int chat_burst = 5;
+    double chat_rate = 1.0;
+    int cleanup_interval_ms = 60000;
+    long long cleanup_max_live_ms = 4LL * 3600 * 1000;
+    long long cleanup_idle_ms = 30LL * 60 * 1000;
+    long long cleanup_streamer_gone_ms = 5LL * 60 * 1000;
+    long long cleanup_waiting_ms = 24LL * 3600 * 1000;
+    bool secure_cookies = false;
 
     // Every problem at once; empty when the config is usable.
     std::vector<std::string> validate() const;
@@ -34,6 +47,8 @@ struct Config {
 // Declares the options shared by `serve` (and partly `doctor`) on a CLI11 (sub)command.
 void add_serve_options(CLI::App& command, Config& config);
 void add_config_file_option(CLI::App& command);
+// The cleanup thresholds, shared by `serve` (the sweeper) and `cleanup`.
+void add_cleanup_options(CLI::App& command, Config& config);
 
 struct HostPort {
     std::string host;

@@ -20,32 +20,37 @@ void complete(std::shared_ptr<Handler> handler, Result<T> result) {
 }
 }  // namespace detail
 
-// `job` runs inside the writer's transaction. A job that returns an Error still commits whatever it wrote, so
-// jobs validate before writing.
-template <class T>
-net::awaitable<Result<T>> write(store::Database& database, std::function<Result<T>(store::Store&)> job) {
-    auto initiation = [&database](auto handler, std::function<Result<T>(store::Store&)> work) {
+// `job` (callable as Result<T>(store::Store&)) runs inside the writer's transaction. A job that returns an
+// Error still commits whatever it wrote, so jobs validate before writing.
+//
+// Pass the job as a NAMED lambda: `auto job = [...](store::Store& s) -> Result<T> {...};
+// auto r = co_await db::write<T>(database, job);`. GCC 12 bitwise-copies class prvalues used as arguments
+// inside a co_await expression (a lambda written in place is freed twice); a const reference to a named local
+// creates no temporary at all. These are plain functions returning the awaitable, not coroutines.
+template <class T, class Job>
+net::awaitable<Result<T>> write(store::Database& database, const Job& job) {
+    auto work = std::make_shared<Job>(job);
+    auto initiation = [&database, work](auto handler) {
         auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
         auto outcome = std::make_shared<std::optional<Result<T>>>();
-        database.write([work = std::move(work), outcome](store::Store& s) { outcome->emplace(work(s)); },
+        database.write([work, outcome](store::Store& s) { outcome->emplace((*work)(s)); },
                        [shared_handler, outcome](bool ok, std::string error) {
                            if (ok && outcome->has_value()) detail::complete<T>(shared_handler, std::move(**outcome));
                            else detail::complete<T>(shared_handler, Result<T>(make_error(Errc::Unavailable, "database write failed: " + error)));
                        });
     };
-    // A named initiation object: GCC 12 destroys temporaries passed to async_initiate inside co_await twice.
-    co_return co_await net::async_initiate<decltype(use_awaitable), void(Result<T>)>(initiation, use_awaitable,
-                                                                                   std::move(job));
+    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation), net::use_awaitable);
 }
 
-template <class T>
-net::awaitable<Result<T>> read(store::Database& database, std::function<Result<T>(store::Store&)> job) {
-    auto initiation = [&database](auto handler, std::function<Result<T>(store::Store&)> work) {
+template <class T, class Job>
+net::awaitable<Result<T>> read(store::Database& database, const Job& job) {
+    auto work = std::make_shared<Job>(job);
+    auto initiation = [&database, work](auto handler) {
         auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-        const bool queued = database.read([work = std::move(work), shared_handler](store::Store& s) {
+        const bool queued = database.read([work, shared_handler](store::Store& s) {
             std::optional<Result<T>> out;
             try {
-                out.emplace(work(s));
+                out.emplace((*work)(s));
             } catch (const std::exception& e) {
                 out.emplace(make_error(Errc::Internal, std::string("database read failed: ") + e.what()));
             }
@@ -54,8 +59,7 @@ net::awaitable<Result<T>> read(store::Database& database, std::function<Result<T
         if (!queued)
             detail::complete<T>(shared_handler, Result<T>(make_error(Errc::Unavailable, "the database is overloaded or closed")));
     };
-    co_return co_await net::async_initiate<decltype(use_awaitable), void(Result<T>)>(initiation, use_awaitable,
-                                                                                   std::move(job));
+    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation), net::use_awaitable);
 }
 
 }  // namespace redred::db

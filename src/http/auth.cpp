@@ -66,10 +66,11 @@ net::awaitable<Response> start_session(std::shared_ptr<AuthContext> ctx, store::
     const auto now = Clock::now();
     const auto expires = now + ctx->session_ttl;
     auto hash = crypto::token_hash(token);
-    auto saved = co_await db::write<Ok>(ctx->database, [hash, user, now, expires](store::Store& s) -> Result<Ok> {
+    auto db_job_1 = [hash, user, now, expires](store::Store& s) -> Result<Ok> {
         s.create_session(hash, user.id, now, expires);
         return Ok{};
-    });
+    };
+    auto saved = co_await db::write<Ok>(ctx->database, db_job_1);
     if (!saved) co_return error_response(saved.error());
     auto res = json_response(status, {{"user", user_json(user)}, {"token", token},
                                       {"expires_at", live::to_unix_seconds(expires)}});
@@ -83,13 +84,15 @@ net::awaitable<Response> handle_register(std::shared_ptr<AuthContext> ctx, const
     auto username = live::validate_username(creds->username);
     if (!username) co_return error_response(username.error());
     if (auto ok = live::validate_password(creds->password); !ok) co_return error_response(ok.error());
-    auto hash = co_await net::co_spawn(ctx->blocking, hash_on_pool(creds->password), use_awaitable);
+    auto hashing = hash_on_pool(creds->password);  // named: see http/async_db.hpp on GCC 12 and co_await
+    auto hash = co_await net::co_spawn(ctx->blocking, std::move(hashing), use_awaitable);
     if (!hash) co_return error_response(make_error(Errc::Unavailable, "the server is out of memory, try again"));
     const auto now = Clock::now();
     std::string name = *username;
     std::string stored = *hash;
+    auto db_job_2 = [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); };
     auto created = co_await db::write<store::User>(
-        ctx->database, [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); });
+        ctx->database, db_job_2);
     if (!created) co_return error_response(created.error());
     logger()->info("user registered id={} username={}", created->id, created->username);
     co_return co_await start_session(ctx, *created, http::status::created);
@@ -99,13 +102,15 @@ net::awaitable<Response> handle_login(std::shared_ptr<AuthContext> ctx, const Re
     auto creds = parse_credentials(req);
     if (!creds) co_return error_response(creds.error());
     std::string name = creds->username;
+    auto db_job_3 = [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); };
     auto found = co_await db::read<std::optional<store::Credentials>>(
-        ctx->database, [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); });
+        ctx->database, db_job_3);
     if (!found) co_return error_response(found.error());
     // Unknown users cost the same argon2id verification, so timing does not tell which names exist.
     static const std::string kDummyHash = crypto::hash_password("redred-dummy-password").value_or("");
     const std::string stored = found->has_value() ? (*found)->password_hash : kDummyHash;
-    const bool ok = co_await net::co_spawn(ctx->blocking, verify_on_pool(stored, creds->password), use_awaitable);
+    auto verifying = verify_on_pool(stored, creds->password);
+    const bool ok = co_await net::co_spawn(ctx->blocking, std::move(verifying), use_awaitable);
     if (!ok || !found->has_value())
         co_return error_response(make_error(Errc::Unauthenticated, "wrong username or password"));
     co_return co_await start_session(ctx, (*found)->user, http::status::ok);
@@ -121,10 +126,11 @@ net::awaitable<Response> handle_logout(std::shared_ptr<AuthContext> ctx, const R
             if (auto same = check_same_origin(req, *who); !same) co_return error_response(same.error());
         }
         auto hash = crypto::token_hash(*token);
-        auto deleted = co_await db::write<Ok>(ctx->database, [hash](store::Store& s) -> Result<Ok> {
+        auto db_job_4 = [hash](store::Store& s) -> Result<Ok> {
             s.delete_session(hash);
             return Ok{};
-        });
+        };
+        auto deleted = co_await db::write<Ok>(ctx->database, db_job_4);
         if (!deleted) co_return error_response(deleted.error());
     }
     auto res = json_response(http::status::ok, {{"logged_out", true}});
@@ -174,8 +180,9 @@ net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, con
     if (!token || token->empty() || token->size() > 256) co_return std::nullopt;
     auto hash = crypto::token_hash(*token);
     const auto now = Clock::now();
+    auto db_job_5 = [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); };
     auto user = co_await db::read<std::optional<store::User>>(
-        ctx.database, [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); });
+        ctx.database, db_job_5);
     if (!user || !user->has_value()) co_return std::nullopt;
     co_return Identity{**user, via_cookie};
 }

@@ -80,7 +80,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, Databa
             readers.push_back(std::make_unique<Store>(std::move(reader)));
         }
     } catch (const StoreError& e) {
-        return make_error(Errc::Unavailable, std::string("cannot open database: ") + e.what());
+        return make_error(Errc::Unavailable, "cannot open database " + path + ": " + e.what());
     }
     return std::unique_ptr<Database>(new Database(options, std::move(writer), std::move(readers), version));
 }
@@ -93,9 +93,11 @@ Database::Database(DatabaseOptions options, std::unique_ptr<Store> writer,
       reader_stores_(std::move(readers)) {
     writer_ = std::thread([this] { writer_loop(); });
     name_thread(writer_, "redred-db-write");
+    thread_ids_.push_back(writer_.get_id());
     for (std::size_t i = 0; i < reader_stores_.size(); ++i) {
         readers_.emplace_back([this, store = reader_stores_[i].get()] { reader_loop(*store); });
         name_thread(readers_.back(), "redred-db-read" + std::to_string(i));
+        thread_ids_.push_back(readers_.back().get_id());
     }
 }
 
@@ -143,15 +145,16 @@ std::size_t Database::queued_reads() const {
 }
 
 bool Database::on_database_thread() const {
-    const auto self = std::this_thread::get_id();
-    if (writer_.get_id() == self) return true;
-    return std::any_of(readers_.begin(), readers_.end(), [&](const std::thread& t) { return t.get_id() == self; });
+    return std::find(thread_ids_.begin(), thread_ids_.end(), std::this_thread::get_id()) != thread_ids_.end();
 }
 
 void Database::close() {
+    // Checked before taking close_mutex_: a callback blocked on it while close() joins its thread would hang.
+    if (on_database_thread()) {
+        throw std::logic_error("Database::close must not be called from a database job or callback");
+    }
     std::lock_guard close_lock(close_mutex_);
     if (closed_) return;
-    if (on_database_thread()) throw std::logic_error("Database::close must not be called from a database job or callback");
     {
         std::lock_guard lock(write_mutex_);
         writes_closed_ = true;
@@ -261,7 +264,8 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
         try {
             batch[i].done(outcomes[i].ok, std::move(outcomes[i].error));
         } catch (...) {
-            log::get("store")->error("write done callback threw error={}", describe_exception(std::current_exception()));
+            log::get("store")->error("write done callback threw error={}",
+                                     describe_exception(std::current_exception()));
         }
     }
 }

@@ -68,8 +68,9 @@ public:
     bool read(Job job);
 
     // Stops accepting work, runs every job already queued (writes are committed and acknowledged), joins the
-    // threads and closes the connections (the writer's close checkpoints the WAL). Idempotent. Must not be
-    // called from a job or a `done` callback (throws std::logic_error).
+    // threads and closes the connections (the writer's close checkpoints the WAL). Idempotent and safe from
+    // several threads. Must not be called from a job or a `done` callback (throws std::logic_error), so the
+    // Database must not be destroyed there either.
     void close();
 
     std::size_t queued_writes() const;   // waiting for the writer, not counting the batch in progress
@@ -116,6 +117,7 @@ private:
 
     std::thread writer_;
     std::vector<std::thread> readers_;
+    std::vector<std::thread::id> thread_ids_;  // set in the constructor, then read-only (close() checks it)
 
     std::atomic<std::uint64_t> committed_batches_{0};
 };

@@ -46,7 +46,8 @@ int schema_version(sqlite::Connection& conn) {
 Result<int> apply_migrations(sqlite::Connection& conn, std::span<const Migration> migrations, live::TimePoint now) {
     for (std::size_t i = 0; i < migrations.size(); ++i) {
         if (migrations[i].version != static_cast<int>(i) + 1) {
-            throw std::logic_error("store migrations must be numbered 1..N without gaps; found " + label(migrations[i]));
+            throw std::logic_error("store migrations must be numbered 1..N without gaps; found " +
+                                   label(migrations[i]));
         }
     }
     const int known = static_cast<int>(migrations.size());

@@ -908,6 +908,26 @@ TEST(StoreDatabase, CloseFromADatabaseThreadIsRefused) {
     auto result = write_sync(*db, [&](Store&) { db->close(); });
     EXPECT_FALSE(result.first);
     EXPECT_NE(result.second.find("must not be called from a database job"), std::string::npos) << result.second;
+
+    // Also while another thread is inside close(), joining the writer that runs the callback: no deadlock.
+    std::atomic<bool> refused{false};
+    Outcomes outcomes;
+    Gate gate;
+    hold_writer(*db, gate, outcomes, 0);
+    db->write([](Store&) {}, [&](bool, std::string) {
+        try {
+            db->close();
+        } catch (const std::logic_error&) {
+            refused = true;
+        }
+    });
+    std::thread opener([&] {
+        std::this_thread::sleep_for(50ms);
+        gate.open();
+    });
+    db->close();
+    opener.join();
+    EXPECT_TRUE(refused.load());
 }
 
 }  // namespace

@@ -118,7 +118,8 @@ net::awaitable<void> ScreenService::tick() {
         }
     }
     if (!state_.shared()) co_return;
-    auto synced = co_await state_.sync(capturer_id());
+    const std::string capturer = capturer_id();
+    auto synced = co_await state_.sync(capturer);
     if (!synced) co_return;
     reconcile(synced->record, synced->claimed);
 }
@@ -208,7 +209,8 @@ net::awaitable<Result<StreamRecord>> ScreenService::start_stream(StartRequest re
     wanted.port = options_.port;
     wanted.fps = request.fps;
     wanted.quality = request.quality;
-    auto started = co_await state_.start(wanted, capturer_id());
+    const std::string capturer = capturer_id();  // named: no class temporaries inside co_await (GCC 12)
+    auto started = co_await state_.start(wanted, capturer);
     if (!started) {
         log->info("[STREAM-API] start refused error={}", started.error().message);
         co_return started;
@@ -235,7 +237,8 @@ net::awaitable<Result<StreamRecord>> ScreenService::stop_stream() {
 }
 
 net::awaitable<Result<StreamRecord>> ScreenService::status() {
-    auto synced = co_await state_.sync(std::string());
+    const std::string nobody;
+    auto synced = co_await state_.sync(nobody);
     if (!synced) co_return synced.error();
     co_return synced->record;
 }
@@ -245,7 +248,8 @@ net::awaitable<std::shared_ptr<FrameSubscription>> ScreenService::subscribe(net:
     if (auto sub = hub_.subscribe(strand, transport)) co_return sub;
     if (!state_.shared()) co_return nullptr;
     // Another instance may have started a stream we have not heard of yet: ask the shared state, like the seed.
-    auto synced = co_await state_.sync(capturer_id());
+    const std::string capturer = capturer_id();
+    auto synced = co_await state_.sync(capturer);
     if (!synced || !synced->record.active) co_return nullptr;
     reconcile(synced->record, synced->claimed);
     co_return hub_.subscribe(strand, transport);

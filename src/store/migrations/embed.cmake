@@ -34,8 +34,9 @@ foreach(_redred_mig_file IN LISTS _redred_mig_files)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," _redred_mig_bytes "${_redred_mig_hex}")
   string(APPEND REDRED_MIGRATION_ARRAYS
     "// ${_redred_mig_name}\nconst char kMigration${_redred_mig_label}[] = {${_redred_mig_bytes}'\\0'};\n")
+  set(_redred_mig_array kMigration${_redred_mig_label})
   string(APPEND REDRED_MIGRATION_ENTRIES
-    "    {${_redred_mig_version}, \"${_redred_mig_title}\", {kMigration${_redred_mig_label}, sizeof(kMigration${_redred_mig_label}) - 1}},\n")
+    "    {${_redred_mig_version}, \"${_redred_mig_title}\", {${_redred_mig_array}, sizeof(${_redred_mig_array}) - 1}},\n")
 endforeach()
 if(_redred_mig_expected EQUAL 1)
   message(FATAL_ERROR "no store migrations found in ${_redred_mig_dir}")

@@ -113,7 +113,7 @@ Connection Connection::open(const std::string& path, OpenMode mode) {
     if (rc != SQLITE_OK) {
         std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close_v2(db);  // sqlite3_open_v2 allocates a handle even when it fails
-        throw StoreError("cannot open database " + path + ": " + message, rc);
+        throw StoreError("sqlite open failed: " + message + " (code " + std::to_string(rc) + ")", rc);
     }
     sqlite3_extended_result_codes(db, 1);
     return Connection(db);

@@ -1,0 +1,101 @@
+#include "ws/cleanup.hpp"
+
+#include "core/log.hpp"
+#include "http/async_db.hpp"
+#include "ws/room_registry.hpp"
+
+namespace redred::ws {
+namespace {
+
+auto logger() { return log::get("ws"); }
+
+live::CleanupFacts facts_of(const store::StreamRow& row) {
+    live::CleanupFacts f;
+    f.status = row.status;
+    f.created_at = row.created_at;
+    f.started_at = row.started_at;
+    f.current_viewers = row.viewers_count;
+    f.last_viewer_at = row.last_viewer_at;
+    return f;
+}
+
+struct Candidates {
+    std::vector<store::StreamRow> rows;
+};
+
+net::awaitable<void> sweep_forever(LiveContext* ctx, std::chrono::milliseconds interval) {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (;;) {
+        timer.expires_after(interval);
+        error_code ec;
+        co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+        try {
+            auto ended = co_await sweep(*ctx, false);
+            for (const auto& d : ended)
+                logger()->info("cleanup ended stream id={} reason={}", d.stream.id, live::reason_name(d.reason));
+        } catch (const std::exception& e) {
+            logger()->error("cleanup sweep failed error={}", e.what());
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<CleanupDecision> decide_cleanup(const std::vector<store::StreamRow>& candidates, live::TimePoint now,
+                                            const live::CleanupThresholds& thresholds, bool force) {
+    std::vector<CleanupDecision> out;
+    for (const auto& row : candidates)
+        if (auto reason = live::cleanup_reason(facts_of(row), now, thresholds, force)) out.push_back({row, *reason});
+    return out;
+}
+
+net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force) {
+    const auto now = live::Clock::now();
+    auto db_job_1 = [](store::Store& s) -> Result<Candidates> {
+        Candidates c;
+        c.rows = s.streams_with_status(live::StreamStatus::Live);
+        auto waiting = s.streams_with_status(live::StreamStatus::Waiting);
+        c.rows.insert(c.rows.end(), waiting.begin(), waiting.end());
+        return c;
+    };
+    auto rows = co_await db::read<Candidates>(ctx.database, db_job_1);
+    std::vector<CleanupDecision> decisions;
+    if (!rows) co_return decisions;
+    std::set<live::StreamId> open_in_db;
+    for (const auto& row : rows->rows) {
+        open_in_db.insert(row.id);
+        auto facts = facts_of(row);
+        if (auto room = ctx.rooms->find(row.id)) {
+            auto asking = Room::facts(room);
+            auto live_facts = co_await net::co_spawn(room->strand(), std::move(asking), use_awaitable);
+            facts.current_viewers = live_facts.viewers_count;
+            facts.streamer_connected = live_facts.streamer_connected;
+            facts.streamer_last_seen = live_facts.streamer_last_seen;
+        } else if (row.status == live::StreamStatus::Live) {
+            facts.streamer_connected = false;  // nobody is connected to it in this process
+            facts.current_viewers = 0;
+        }
+        auto reason = live::cleanup_reason(facts, now, ctx.cleanup, force);
+        if (!reason) continue;
+        decisions.push_back({row, *reason});
+        const std::string why = std::string("cleanup:") + live::reason_name(*reason);
+        if (auto room = ctx.rooms->find(row.id)) {
+            room->end(why);  // tells every connected client
+        } else {
+            const auto id = row.id;
+            auto db_job_2 = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
+            co_await db::write<bool>(ctx.database, db_job_2);
+        }
+    }
+    // Rooms whose stream was ended outside this process (the `redred cleanup` command) end here too.
+    for (const auto& room : ctx.rooms->all())
+        if (!open_in_db.count(room->id())) room->end("cleanup:ended_elsewhere");
+    co_return decisions;
+}
+
+void start_sweeper(LiveContext& ctx, std::chrono::milliseconds interval) {
+    net::co_spawn(ctx.io, sweep_forever(&ctx, interval), net::detached);
+}
+
+}  // namespace redred::ws

@@ -1,0 +1,45 @@
+// What the live platform's HTTP and WebSocket handlers share, built once by App.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "core/net.hpp"
+#include "http/auth.hpp"
+#include "live/cleanup_rules.hpp"
+#include "store/database.hpp"
+#include "ws/ws_session.hpp"
+
+namespace redred::ws {
+
+struct ChatLimits {
+    int burst = 5;              // comments a user may send at once
+    double per_second = 1.0;    // then this many per second
+};
+
+struct RtcConfig {
+    std::vector<std::string> stun_urls;
+    std::vector<std::string> turn_urls;
+    std::string turn_secret;
+    int turn_ttl_seconds = 86400;
+};
+
+class RoomRegistry;
+
+struct LiveContext {
+    net::io_context& io;
+    store::Database& database;
+    Metrics& metrics;
+    std::shared_ptr<http_server::AuthContext> auth;
+    WsLimits ws_limits;
+    ChatLimits chat;
+    std::chrono::milliseconds viewers_update_interval{100};
+    std::chrono::seconds kick_ban{600};
+    live::CleanupThresholds cleanup;
+    RtcConfig rtc;
+    RoomRegistry* rooms = nullptr;  // set once the registry exists
+};
+
+}  // namespace redred::ws

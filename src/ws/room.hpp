@@ -1,0 +1,109 @@
+// One live stream's room: presence, chat, roles, moderation and WebRTC signaling for every WebSocket joined to
+// it. Lives on its own strand; all members below are touched only there. Entry points (join, leave, receive,
+// end, reload_roles) may be called from any thread and post. Decisions come from live::, persistence from the
+// Database (awaited: a comment is broadcast only after it is stored), delivery through WsSession::deliver.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/net.hpp"
+#include "live/moderation.hpp"
+#include "live/permissions.hpp"
+#include "live/presence.hpp"
+#include "live/rate_limiter.hpp"
+#include "live/viewer_stats.hpp"
+#include "store/store.hpp"
+#include "ws/live_context.hpp"
+#include "ws/protocol.hpp"
+#include "ws/ws_session.hpp"
+
+namespace redred::ws {
+
+// Close codes beyond RFC 6455's, documented in docs/PROTOCOL.md.
+inline constexpr std::uint16_t kCloseKicked = 4001;
+inline constexpr std::uint16_t kCloseReplaced = 4002;
+
+struct RoomFacts {
+    store::StreamRow stream;
+    int viewers_count = 0;
+    bool streamer_connected = false;
+    std::optional<live::TimePoint> streamer_last_seen;
+};
+
+class Room : public std::enable_shared_from_this<Room> {
+public:
+    Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, std::vector<store::SanctionRow> sanctions);
+
+    live::StreamId id() const { return stream_id_; }
+    net::any_io_executor strand() const { return strand_; }
+
+    void join(std::shared_ptr<WsSession> session, std::optional<store::User> user);
+    void leave(std::uint64_t connection_id);
+    void receive(std::uint64_t connection_id, std::string text);
+    void end(std::string reason);                // REST end, cleanup; no-op once ended
+    void reload_roles(store::RoleLists roles);   // after a REST role change
+    void disconnect_all();                       // server shutdown: close 1001, the stream stays live
+
+    // Run on the strand (co_spawn(room->strand(), ..., use_awaitable)).
+    static net::awaitable<Json> viewer_list(std::shared_ptr<Room> self);
+    static net::awaitable<RoomFacts> facts(std::shared_ptr<Room> self);
+
+private:
+    struct Member {
+        std::weak_ptr<WsSession> session;
+        std::optional<store::User> user;
+        live::Role role = live::Role::Guest;
+    };
+
+    static net::awaitable<void> do_join(std::shared_ptr<Room> self, std::shared_ptr<WsSession> session,
+                                        std::optional<store::User> user);
+    static net::awaitable<void> do_receive(std::shared_ptr<Room> self, std::uint64_t connection_id, std::string text);
+    static net::awaitable<void> do_end(std::shared_ptr<Room> self, std::string reason);
+    void do_leave(std::uint64_t connection_id);
+
+    net::awaitable<void> on_comment(std::uint64_t from, Json msg, Json ref);
+    net::awaitable<void> on_delete_comment(std::uint64_t from, Json msg, Json ref);
+    net::awaitable<void> on_sanction(std::uint64_t from, Json msg, Json ref, live::Action action);
+    net::awaitable<void> on_role_change(std::uint64_t from, Json msg, Json ref, std::string type);
+    void on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref);
+
+    // Resolves `username` to a user and their role here; NotFound if there is no such account.
+    net::awaitable<Result<std::pair<store::User, live::Role>>> target_user(const Json& msg);
+
+    live::Role role_for(const std::optional<store::User>& user) const;
+    Json roles_json() const;
+    Json you_json(const Member& m) const;
+    void send(std::uint64_t connection_id, const Json& message);
+    void send_message(std::uint64_t connection_id, const Message& message);
+    void broadcast(const Message& message, std::optional<std::uint64_t> except = std::nullopt);
+    void reply_error(std::uint64_t connection_id, const Error& error, const Json& ref);
+    void close_member(std::uint64_t connection_id, std::uint16_t code, std::string reason);
+    void apply_roles(store::RoleLists roles);
+    void schedule_viewers_update();
+    void flush_viewers_update();
+
+    LiveContext& ctx_;
+    const live::StreamId stream_id_;
+    net::any_io_executor strand_;
+
+    // Strand only.
+    store::StreamRow stream_;
+    std::set<live::UserId> moderators_, vips_;
+    std::map<live::UserId, std::string> role_names_;  // usernames of moderators and VIPs
+    live::Sanctions sanctions_;
+    live::Presence presence_;
+    live::RateLimiter chat_limiter_;
+    live::ViewerTimeline timeline_;
+    std::map<std::uint64_t, Member> members_;
+    std::optional<std::uint64_t> streamer_connection_;
+    std::optional<live::TimePoint> streamer_last_seen_;
+    bool ended_ = false;
+    bool forgotten_ = false;  // left the registry when it emptied; late joins go to a fresh room
+    bool update_pending_ = false;
+    net::steady_timer update_timer_;
+};
+
+}  // namespace redred::ws

@@ -1,0 +1,50 @@
+#include "ws/room_registry.hpp"
+
+#include "http/async_db.hpp"
+
+namespace redred::ws {
+namespace {
+struct RoomData {
+    store::StreamRow stream;
+    store::RoleLists roles;
+    std::vector<store::SanctionRow> sanctions;
+};
+}  // namespace
+
+net::awaitable<Result<std::shared_ptr<Room>>> RoomRegistry::get(live::StreamId id) {
+    if (auto room = find(id)) co_return room;
+    const auto now = live::Clock::now();
+    auto db_job_1 = [id, now](store::Store& s) -> Result<RoomData> {
+        auto stream = s.find_stream(id);
+        if (!stream) return make_error(Errc::NotFound, "no stream with id " + std::to_string(id));
+        return RoomData{std::move(*stream), s.roles(id), s.active_sanctions(id, now)};
+    };
+    auto data = co_await db::read<RoomData>(ctx_.database, db_job_1);
+    if (!data) co_return data.error();
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = rooms_.try_emplace(id, nullptr);
+    if (inserted)  // another join may have loaded it meanwhile: first one wins
+        it->second = std::make_shared<Room>(ctx_, std::move(data->stream), std::move(data->roles), std::move(data->sanctions));
+    co_return it->second;
+}
+
+std::shared_ptr<Room> RoomRegistry::find(live::StreamId id) const {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(id);
+    return it == rooms_.end() ? nullptr : it->second;
+}
+
+void RoomRegistry::forget(live::StreamId id, const Room* room) {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(id);
+    if (it != rooms_.end() && it->second.get() == room) rooms_.erase(it);
+}
+
+std::vector<std::shared_ptr<Room>> RoomRegistry::all() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<Room>> out;
+    for (const auto& [id, room] : rooms_) out.push_back(room);
+    return out;
+}
+
+}  // namespace redred::ws
