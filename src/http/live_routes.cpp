@@ -93,7 +93,7 @@ net::awaitable<Response> create_stream(Ctx ctx, const Request& req) {
         ctx->database, db_job_3);
     if (!row) co_return error_response(row.error());
     logger()->info("stream created id={} streamer={}", row->id, who.user.username);
-    co_return json_response(http::status::created, ws::stream_json(*row));
+    co_return json_response(http::status::created, {{"stream", ws::stream_json(*row)}});
 }
 
 net::awaitable<Response> list_streams(Ctx ctx, const Request& req) {
@@ -137,9 +137,9 @@ net::awaitable<Response> get_stream(Ctx ctx, const PathParams& params) {
     if (auto room = ctx->rooms->find(*id)) {
         auto asking = ws::Room::facts(room);
         auto facts = co_await net::co_spawn(room->strand(), std::move(asking), use_awaitable);
-        co_return json_response(http::status::ok, ws::stream_json(facts.stream));
+        co_return json_response(http::status::ok, {{"stream", ws::stream_json(facts.stream)}});
     }
-    co_return json_response(http::status::ok, ws::stream_json(*row));
+    co_return json_response(http::status::ok, {{"stream", ws::stream_json(*row)}});
 }
 
 net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParams& params) {
@@ -163,7 +163,7 @@ net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParam
     };
     auto ended = co_await db::write<store::StreamRow>(ctx->database, db_job_6);
     if (!ended) co_return error_response(ended.error());
-    co_return json_response(http::status::ok, ws::stream_json(*ended));
+    co_return json_response(http::status::ok, {{"stream", ws::stream_json(*ended)}});
 }
 
 net::awaitable<Response> list_comments(Ctx ctx, const Request& req, const PathParams& params) {
@@ -227,6 +227,7 @@ net::awaitable<Response> stream_stats(Ctx ctx, const PathParams& params) {
     auto stats = live::compute_stats(in->stream.started_at, in->stream.ended_at, Clock::now(), samples, current, peak,
                                      in->comments);
     Json body = stats;
+    body.erase("duration_seconds");
     body["duration"] = stats.duration_seconds;
     body["stream_id"] = sid;
     body["status"] = live::status_name(in->stream.status);

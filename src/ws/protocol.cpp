@@ -22,7 +22,9 @@ Json stream_json(const store::StreamRow& row) {
             {"peak_viewers", row.peak_viewers}};
 }
 
-Json user_json(const store::User& user) { return {{"id", user.id}, {"username", user.username}}; }
+Json user_json(const store::User& user) {
+    return {{"id", user.id}, {"username", user.username}, {"created_at", live::to_unix_seconds(user.created_at)}};
+}
 
 Json comment_json(const store::CommentRow& row, live::Role role) {
     return {{"type", "comment"},

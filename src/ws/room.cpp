@@ -460,9 +460,23 @@ net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json 
     const auto id = stream_id_;
     const auto by = member.user->id;
     const auto now = Clock::now();
-    auto db_job_4 = [id, comment, by, now](store::Store& s) -> Result<bool> { return s.delete_comment(id, comment, by, now); };
-    auto deleted = co_await db::write<bool>(
-        ctx_.database, db_job_4);
+    // Whose comment is it? The streamer's cannot be moderated, nor a moderator's by another moderator.
+    auto find_author = [comment](store::Store& s) -> Result<std::optional<store::CommentRow>> { return s.find_comment(comment); };
+    auto found = co_await db::read<std::optional<store::CommentRow>>(ctx_.database, find_author);
+    if (!found || !found->has_value() || (*found)->stream_id != id) {
+        reply_error(from, make_error(Errc::NotFound, "no such comment in this stream", "comment_id"), ref);
+        co_return;
+    }
+    const auto author = (*found)->user_id;
+    if (author != by) {
+        store::User author_user{author, (*found)->username, {}};
+        if (auto ok = live::check_moderation(member.role, Action::DeleteComment, role_for(author_user), false); !ok) {
+            reply_error(from, ok.error(), ref);
+            co_return;
+        }
+    }
+    auto delete_it = [id, comment, by, now](store::Store& s) -> Result<bool> { return s.delete_comment(id, comment, by, now); };
+    auto deleted = co_await db::write<bool>(ctx_.database, delete_it);
     if (!deleted) {
         reply_error(from, deleted.error(), ref);
         co_return;

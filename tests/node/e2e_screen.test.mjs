@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import jpeg from 'jpeg-js';
 import { chromium } from 'playwright-core';
 import { json, redredBin, sourceDir, startRedred, testOutputDir } from './lib/redred.mjs';
 
@@ -84,6 +85,21 @@ async function openScreenPage(page) {
   await page.getByTestId('stream-status').filter({ hasText: /Live|Stopped/ }).waitFor({ timeout: waitMs });
 }
 
+// Mean and standard deviation of the luma of a JPEG screenshot.
+function lumaStats(buffer) {
+  const { data } = jpeg.decode(buffer, { useTArray: true });
+  let sum = 0;
+  let sumSquares = 0;
+  const pixels = data.length / 4;
+  for (let i = 0; i < data.length; i += 4) {
+    const y = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+    sum += y;
+    sumSquares += y * y;
+  }
+  const mean = sum / pixels;
+  return { mean: Math.round(mean), stddev: Math.round(Math.sqrt(Math.max(sumSquares / pixels - mean * mean, 0))) };
+}
+
 async function framesReceived(page) {
   return Number(await page.getByTestId('frames-received').textContent());
 }
@@ -124,6 +140,9 @@ test('start with the Internet preset shows live 1280×720 frames, stop shows the
     await page.waitForFunction(() => document.querySelector('[data-testid="live-view"]')?.naturalWidth === 1280, null, { timeout: waitMs });
     const image = await view.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight, src: img.src.slice(0, 23) }));
     assert.deepEqual(image, { width: 1280, height: 720, src: 'data:image/jpeg;base64,' });
+    // Decoded is not enough: the frame must be painted (the pattern is far from one flat color).
+    const painted = lumaStats(await view.screenshot({ type: 'jpeg', quality: 90 }));
+    assert.ok(painted.stddev > 20, `live view looks blank on screen: ${JSON.stringify(painted)}`);
     assert.equal(await page.getByTestId('error-alert').count(), 0, 'no error shown while live');
     await page.screenshot({ path: path.join(outDir, 'screen-live.png'), fullPage: true });
 

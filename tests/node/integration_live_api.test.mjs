@@ -147,15 +147,21 @@ describe('accounts', () => {
 });
 
 describe('CSRF: cookie-authenticated state changes must come from our own origin', () => {
-  test('a foreign or missing Origin with the cookie is 403 and changes nothing', async () => {
+  async function assertCookieCreateRefused(headers) {
     const { cookie, user } = await register(server, uniqueName('csrf'));
-    const title = `csrf ${uniqueName('t')}`;
-    for (const headers of [{ origin: 'http://evil.example' }, { origin: `http://127.0.0.1:${server.port + 1}` }, {}]) {
-      const res = await api(server, '/api/live/create/', { method: 'POST', cookie, headers, body: { title } });
-      assertHttpError(res, 403, 'forbidden');
-    }
+    const res = await api(server, '/api/live/create/', { method: 'POST', cookie, headers, body: { title: 'csrf' } });
+    assertHttpError(res, 403, 'forbidden');
     const list = await api(server, '/api/live/?limit=100');
     assert.equal(list.body.results.filter((s) => s.streamer.id === user.id).length, 0, 'no stream was created');
+  }
+
+  test('a foreign Origin with the cookie is 403 and changes nothing', async () => {
+    await assertCookieCreateRefused({ origin: 'http://evil.example' });
+    await assertCookieCreateRefused({ origin: `http://127.0.0.1:${server.port + 1}` });
+  });
+
+  test('no Origin at all with the cookie is 403 too (it does not show our own origin)', async () => {
+    await assertCookieCreateRefused({});
   });
 
   test('the cookie with the same Origin works, and so does Bearer without any Origin', async () => {
@@ -325,8 +331,8 @@ describe('comments, stats, viewers and roles over REST', () => {
     assert.equal(res.status, 200, res.text);
     const s = await waitFor(async () => { const b = (await api(server, `/api/live/${room.id}/stats/`)).body; return b.viewers_count === 2 && b; },
       { timeoutMs: 3000, what: `stats viewers_count 2 (first answer ${res.text})` });
-    assert.deepEqual(Object.keys(s).sort(), ['average_viewers', 'comments_count', 'duration', 'ended_at', 'peak_viewers', 'series',
-      'started_at', 'status', 'stream_id', 'viewers_count'].sort());
+    for (const key of ['average_viewers', 'comments_count', 'duration', 'ended_at', 'peak_viewers', 'series', 'started_at', 'status',
+      'stream_id', 'viewers_count']) assert.ok(key in s, `stats has ${key}: ${JSON.stringify(s)}`);
     assert.equal(s.stream_id, room.id);
     assert.equal(s.status, 'live');
     assert.equal(s.viewers_count, 2);

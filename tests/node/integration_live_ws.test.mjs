@@ -3,10 +3,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { startRedred, sleep, waitFor } from './lib/redred.mjs';
 import {
   QUIET_MS, api, register, createStream, getStream, getComments, getRoles, grantRole, connectWs, join, setupRoom,
-  uniqueName, assertNear, assertHealthy, nowSeconds, usernameOf,
+  uniqueName, assertNear, assertHealthy, nowSeconds, usernameOf, commentFields,
 } from './lib/live.mjs';
 
 let server;
@@ -265,7 +266,7 @@ describe('signaling', () => {
     await g.expectError({ type: 'offer', target: b.cid, sdp: nonce('bad-offer') }, ['forbidden', 'unauthenticated']);
     for (const [type, key] of [['answer', 'sdp'], ['ice_candidate', 'candidate']]) {
       const value = key === 'sdp' ? nonce(type) : candidate(nonce(type));
-      const matches = (m) => JSON.stringify(m[key]) === JSON.stringify(value);
+      const matches = (m) => isDeepStrictEqual(m[key], value);
       const reply = a.request({ type, target: b.cid, [key]: value }, { timeoutMs: 2000 }).catch(() => null);
       const atStreamer = s.next(type, { where: matches, timeoutMs: 2000 }).catch(() => null);
       const [err, relayed] = await Promise.all([reply, atStreamer]);
@@ -312,8 +313,7 @@ describe('chat', () => {
     v.send({ type: 'comment', content: 'numeric ref', ref: 42 });
     assert.equal((await v.next('comment', { where: (m) => m.content === 'numeric ref' })).ref, 42);
     const history = await getComments(server, room.id);
-    assert.deepEqual(history.results.map((c) => c.id).slice(0, 1), [ack.id]);
-    assert.deepEqual(history.results[0], plain);
+    assert.deepEqual(history.results[0], commentFields(ack));
     await room.closeAll();
   });
 
@@ -352,8 +352,7 @@ describe('chat', () => {
     assert.equal(late.hello.comments.length, 50);
     assert.deepEqual(late.hello.comments.map((c) => c.content), acks.slice(5).map((a) => a.content));
     assert.deepEqual(late.hello.comments.map((c) => c.id), acks.slice(5).map((a) => a.id));
-    const { ref, ...first } = acks[5];
-    assert.deepEqual(late.hello.comments[0], first);
+    assert.deepEqual(late.hello.comments.map(commentFields), acks.slice(5).map(commentFields));
     const times = late.hello.comments.map((c) => c.created_at);
     assert.deepEqual(times, [...times].sort((x, y) => x - y));
     await room.closeAll();
@@ -622,8 +621,9 @@ describe('get_viewers', () => {
       const room = await castRoom();
       const tab = await room.join(room.viewers[0].account);
       await room.streamer.next('viewers_update', { where: viewersIs(6) });
-      const list = await actorFor(room, role).request({ type: 'get_viewers' });
-      assert.equal(list.type, 'viewer_list', JSON.stringify(list));
+      const actor = actorFor(room, role);
+      actor.send({ type: 'get_viewers' });
+      const list = await actor.next('viewer_list');
       assert.equal(list.viewers_count, 6);
       const named = Object.fromEntries(list.viewers.filter((x) => x.username).map((x) => [x.username, x]));
       assert.deepEqual(named[usernameOf(room.viewers[0])], { user_id: room.viewers[0].account.user.id, username: usernameOf(room.viewers[0]), role: 'viewer', connections: 2 });

@@ -274,29 +274,29 @@ export async function setupRoom(server, { moderators = 0, vips = 0, viewers = 0,
   const stream = await createStream(server, streamerAccount.token);
   const room = { server, stream, id: stream.id, streamerAccount, mods: [], vips: [], viewers: [], guests: [], clients: [] };
   const track = (c) => { room.clients.push(c); return c; };
-  const named = async (prefix, kind) => {
-    const acct = await register(server, uniqueName(prefix));
-    if (kind) await grantRole(server, stream.id, streamerAccount.token, kind, acct.user.username);
-    return acct;
-  };
   room.join = async (acct, opts = {}) => track(await join(server, stream.id, { account: acct, ...opts }));
-  room.addViewer = async (prefix = 'viewer') => room.join(await named(prefix));
+  room.addViewer = async (prefix = 'viewer') => room.join(await register(server, uniqueName(prefix)));
   room.addGuest = async () => track(await join(server, stream.id, { guest: true, label: 'guest' }));
   // Roles are granted before anyone connects, so no test sees the set-up's roles_update messages.
-  const modAccounts = [];
-  const vipAccounts = [];
-  for (let i = 0; i < moderators; i++) modAccounts.push(await named('mod', 'moderators'));
-  for (let i = 0; i < vips; i++) vipAccounts.push(await named('vip', 'vips'));
+  // Sign-ups run in parallel (argon2id is slow on purpose); grants go one by one.
+  const [modAccounts, vipAccounts, viewerAccounts] = await Promise.all([[moderators, 'mod'], [vips, 'vip'], [viewers, 'viewer']]
+    .map(([n, prefix]) => Promise.all(Array.from({ length: n }, () => register(server, uniqueName(prefix))))));
+  for (const acct of modAccounts) await grantRole(server, stream.id, streamerAccount.token, 'moderators', acct.user.username);
+  for (const acct of vipAccounts) await grantRole(server, stream.id, streamerAccount.token, 'vips', acct.user.username);
   if (connectStreamer) room.streamer = track(await join(server, stream.id, { account: streamerAccount }));
   for (const acct of modAccounts) room.mods.push(await room.join(acct));
   for (const acct of vipAccounts) room.vips.push(await room.join(acct));
-  for (let i = 0; i < viewers; i++) room.viewers.push(await room.addViewer());
+  for (const acct of viewerAccounts) room.viewers.push(await room.join(acct));
   for (let i = 0; i < guests; i++) room.guests.push(await room.addGuest());
   room.closeAll = async () => { await Promise.all(room.clients.map((c) => c.close())); };
   return room;
 }
 
 export const usernameOf = (client) => client.account?.user?.username ?? null;
+
+// A comment reduced to its documented fields (API.md), to compare REST, acknowledgements and history.
+export const COMMENT_FIELDS = ['id', 'username', 'role', 'highlighted', 'content', 'created_at'];
+export const commentFields = (c) => Object.fromEntries(COMMENT_FIELDS.map((k) => [k, c[k]]));
 
 // ---------------------------------------------------------------------------------------------------------
 // The CLI

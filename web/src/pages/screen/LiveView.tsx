@@ -16,12 +16,12 @@ export function LiveView({ status, feed }: LiveViewProps) {
     <div className="viewer">
       <div className="viewer__frame">
         {showFrame ? (
+          // No decoding="async": with a new src every frame Chrome then paints nothing at all.
           <img
             className="viewer__image"
             data-testid="live-view"
             src={feed.frameSrc ?? undefined}
             alt="Live screen feed"
-            decoding="async"
           />
         ) : (
           <Placeholder status={status} feed={feed} stopped={stopped} />

@@ -1,0 +1,1171 @@
+// chat_load: load generator for redred's live chat fan-out (the stream WebSocket, docs/PROTOCOL.md).
+//
+// In one process: optionally the streamer's WebSocket (makes a `waiting` stream `live`), then N guest
+// viewers joining `/ws/live/<id>/` as fast as the ramp allows (the join storm), then one signed-in sender
+// that posts R comments per second for S seconds. Each comment's content is "bench <seq> <send-ns>", with
+// the send time from CLOCK_MONOTONIC: sender and viewers share this process, so every viewer computes its
+// delivery latency from the content alone. Server frames may be one JSON object or an array of them
+// (batched); both are split by a small JSON skimmer that reads a few top-level fields and allocates nothing.
+// Client frames are masked (RFC 6455); pings are answered with pongs.
+//
+// Reports: join time (first connect -> all N got `connection_established`; -> a viewer got
+// `viewers_update` with viewers_count >= N; -> every viewer knew a count >= N), deliveries/s, expected vs
+// received deliveries after a drain wait, latency p50/p90/p99/max, errors and close codes, the server's
+// CPU (--server-pid) and this process's own CPU (getrusage) per phase.
+//
+// Only the standard library and Linux epoll/sockets. Loopback only. Bounded: the process ends after
+// streamer wait + join timeout + sender wait + seconds + drain (+5 s grace via alarm()).
+// Prints numbers, not verdicts.
+//
+// Usage: chat_load --port 8080 --stream 1 --clients 1000 --sender-token TOKEN [--rate 20] [--seconds 10]
+//                  [--streamer-token TOKEN] [--threads 2] [--ramp-per-ms 200] [--join-timeout 30]
+//                  [--drain 5] [--server-pid PID] [--json]
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kReadBufferBytes = 64 * 1024;  // one per thread, shared by its connections
+constexpr std::size_t kMaxResponseHeaderBytes = 16 * 1024;
+constexpr std::size_t kMaxMessageBytes = 8 * 1024 * 1024;  // a server message larger than this is a protocol error
+constexpr int kGraceSeconds = 5;
+constexpr double kControlWaitSeconds = 10;  // streamer and sender each get this long to be established
+constexpr std::string_view kBenchPrefix = "bench ";
+
+std::int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double ms_between(std::int64_t from_ns, std::int64_t to_ns) { return static_cast<double>(to_ns - from_ns) / 1e6; }
+
+struct Options {
+    int port = 8080;
+    long long stream_id = 0;
+    int clients = 100;
+    double rate = 20;
+    double seconds = 10;
+    int threads = 2;
+    int ramp_per_ms = 200;
+    double join_timeout_seconds = 30;
+    double drain_seconds = 5;
+    std::string streamer_token;
+    std::string sender_token;
+    int server_pid = 0;
+    bool json = false;
+};
+
+enum class ErrorKind { None, Connect, Handshake, Eof, Recv, Protocol, Closed };
+constexpr int kErrorKinds = 7;
+
+constexpr const char* error_name(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::None: return "none";
+        case ErrorKind::Connect: return "connect";
+        case ErrorKind::Handshake: return "handshake";
+        case ErrorKind::Eof: return "eof";
+        case ErrorKind::Recv: return "recv";
+        case ErrorKind::Protocol: return "protocol";
+        case ErrorKind::Closed: return "closed";
+    }
+    return "?";
+}
+
+// ---- JSON skimming --------------------------------------------------------------------------------------
+// Enough to split a server frame into its top-level objects and read a few of their top-level fields as raw
+// text (strings without their quotes, not unescaped). Nested values (the `comments` of
+// `connection_established`, say) are skipped whole, so their fields never shadow the top-level ones.
+
+struct Fields {
+    std::string_view type;
+    std::string_view content;
+    std::string_view viewers_count;
+    std::string_view ref;
+    std::string_view error;
+    std::string_view message;
+};
+
+const char* skip_ws(const char* p, const char* end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    return p;
+}
+
+// p at the opening quote; returns just past the closing quote (or end).
+const char* skip_string(const char* p, const char* end) {
+    for (++p; p < end; ++p) {
+        if (*p == '\\') {
+            ++p;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return end;
+}
+
+const char* skip_value(const char* p, const char* end) {
+    if (p >= end) return end;
+    if (*p == '"') return skip_string(p, end);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        while (p < end) {
+            const char c = *p;
+            if (c == '"') {
+                p = skip_string(p, end);
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) return p + 1;
+            }
+            ++p;
+        }
+        return end;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') ++p;
+    return p;
+}
+
+// p at '{'; fills the fields it knows; returns just past the closing brace, or nullptr if malformed.
+const char* parse_object(const char* p, const char* end, Fields& fields) {
+    ++p;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end) return nullptr;
+        if (*p == '}') return p + 1;
+        if (*p == ',') {
+            ++p;
+            continue;
+        }
+        if (*p != '"') return nullptr;
+        const char* key_end = skip_string(p, end);
+        const std::string_view key(p + 1, static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, key_end - p - 2)));
+        p = skip_ws(key_end, end);
+        if (p >= end || *p != ':') return nullptr;
+        p = skip_ws(p + 1, end);
+        const char* value_start = p;
+        p = skip_value(p, end);
+        std::string_view value(value_start, static_cast<std::size_t>(p - value_start));
+        if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+        if (key == "type") fields.type = value;
+        else if (key == "content") fields.content = value;
+        else if (key == "viewers_count") fields.viewers_count = value;
+        else if (key == "ref") fields.ref = value;
+        else if (key == "error") fields.error = value;
+        else if (key == "message") fields.message = value;
+    }
+}
+
+// Calls fn(Fields) for the object, or for each object of the array, in `payload`. Returns how many messages
+// it found, or -1 if the payload is neither.
+template <class Fn>
+int for_each_message(std::string_view payload, Fn&& fn) {
+    const char* p = skip_ws(payload.data(), payload.data() + payload.size());
+    const char* end = payload.data() + payload.size();
+    if (p >= end) return -1;
+    if (*p == '{') {
+        Fields fields;
+        if (!parse_object(p, end, fields)) return -1;
+        fn(fields);
+        return 1;
+    }
+    if (*p != '[') return -1;
+    int count = 0;
+    ++p;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end) return -1;
+        if (*p == ']') return count;
+        if (*p == ',') {
+            ++p;
+            continue;
+        }
+        if (*p == '{') {
+            Fields fields;
+            p = parse_object(p, end, fields);
+            if (!p) return -1;
+            fn(fields);
+            ++count;
+        } else {
+            p = skip_value(p, end);
+        }
+    }
+}
+
+template <class T>
+std::optional<T> to_number(std::string_view s) {
+    T value{};
+    const auto result = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (result.ec != std::errc{}) return std::nullopt;
+    return value;
+}
+
+// "bench <seq> <send-ns>" -> {seq, send_ns}
+std::optional<std::pair<std::uint32_t, std::int64_t>> parse_bench_content(std::string_view content) {
+    if (content.substr(0, kBenchPrefix.size()) != kBenchPrefix) return std::nullopt;
+    content.remove_prefix(kBenchPrefix.size());
+    const auto space = content.find(' ');
+    if (space == std::string_view::npos) return std::nullopt;
+    const auto seq = to_number<std::uint32_t>(content.substr(0, space));
+    const auto sent = to_number<std::int64_t>(content.substr(space + 1));
+    if (!seq || !sent) return std::nullopt;
+    return std::pair{*seq, *sent};
+}
+
+// ---- shared state ---------------------------------------------------------------------------------------
+
+// Written by the main thread (phase switches) and by the workers (progress). All atomics; per-connection
+// details stay in the owning worker until the threads are joined.
+struct Shared {
+    std::atomic<bool> stop{false};
+    std::atomic<bool> streamer_go{false};
+    std::atomic<bool> sender_go{false};
+    std::atomic<std::int64_t> viewers_go_ns{0};  // ramp start; 0 = not yet
+    std::atomic<std::int64_t> send_start_ns{0};  // comment k goes out at send_start + k / rate; 0 = not yet
+
+    // join storm
+    std::atomic<int> established{0};        // viewers that got connection_established
+    std::atomic<int> open_established{0};   // ... and are still open
+    std::atomic<std::int64_t> all_established_ns{0};
+    std::atomic<std::int64_t> first_counted_ns{0};  // a viewer got viewers_update with count >= N
+    std::atomic<int> know_full{0};                  // viewers that saw a count >= N (either message)
+    std::atomic<std::int64_t> all_know_ns{0};
+
+    // control connections
+    std::atomic<bool> streamer_established{false};
+    std::atomic<bool> sender_established{false};
+
+    // chat
+    std::atomic<int> comments_sent{0};
+    std::atomic<int> comments_acked{0};
+    std::atomic<int> comments_refused{0};
+    std::atomic<std::int64_t> sends_done_ns{0};
+    std::atomic<std::uint64_t> deliveries{0};  // bench comments received by viewers
+};
+
+void atomic_set_once(std::atomic<std::int64_t>& slot, std::int64_t value) {
+    std::int64_t expected = 0;
+    slot.compare_exchange_strong(expected, value);
+}
+
+// ---- one WebSocket connection ---------------------------------------------------------------------------
+
+// One client WebSocket and its incremental frame parser. Owned by one worker thread.
+struct Conn {
+    enum class Kind { Viewer, Streamer, Sender };
+    enum class State { Idle, Connecting, Handshake, Open, Done };
+
+    Kind kind = Kind::Viewer;
+    State state = State::Idle;
+    int fd = -1;
+    bool want_out = false;  // EPOLLOUT registered
+    std::string in;         // received bytes not parsed yet
+    std::string out;        // bytes not written yet
+    std::string fragments;  // a fragmented message being assembled
+    std::uint32_t mask_seed = 0x9e3779b9;
+
+    std::int64_t connect_ns = 0;
+    std::int64_t established_ns = 0;
+    bool established = false;
+    bool knows_full = false;
+    bool got_close = false;
+    int close_code = 0;  // 0 = none; 1005 = close without a code
+    ErrorKind error = ErrorKind::None;
+    std::string error_detail;
+
+    // viewers: which comments arrived (for duplicates), how many
+    std::vector<std::uint8_t> seen;
+    std::uint64_t comments = 0;
+    std::uint64_t duplicates = 0;
+};
+
+// Per-thread context: its epoll, its read buffer, the connections it owns and their counters.
+class Worker {
+public:
+    Worker(const Options& options, Shared& shared, std::size_t viewers, bool control, int total_comments)
+        : options_(options), shared_(shared), control_(control), total_comments_(total_comments),
+          conns_(control ? 2 : viewers), buffer_(new char[kReadBufferBytes]) {
+        if (control_) {
+            conns_[0].kind = Conn::Kind::Streamer;
+            conns_[1].kind = Conn::Kind::Sender;
+        } else {
+            const auto n = static_cast<std::size_t>(total_comments_);
+            seq_min_us.assign(n, 0);
+            seq_max_us.assign(n, 0);
+            seq_count.assign(n, 0);
+            seq_sum_us.assign(n, 0);
+        }
+        std::uint32_t seed = static_cast<std::uint32_t>(now_ns()) | 1u;
+        for (auto& conn : conns_) conn.mask_seed = (seed = seed * 1664525u + 1013904223u) | 1u;
+    }
+
+    std::vector<Conn>& conns() { return conns_; }
+
+    void run(double ramp_per_ms) {
+        epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+        if (epoll_fd_ < 0) {
+            std::perror("epoll_create1");
+            std::_Exit(2);
+        }
+        const std::string base = "/ws/live/" + std::to_string(options_.stream_id) + "/";
+        viewer_request_ = upgrade_request(base);
+        std::size_t next_to_connect = 0;
+        std::vector<epoll_event> events(512);
+        while (!shared_.stop.load(std::memory_order_relaxed)) {
+            const std::int64_t now = now_ns();
+            int timeout_ms = 10;
+            if (control_) {
+                if (shared_.streamer_go && conns_[0].state == Conn::State::Idle) {
+                    start_connect(conns_[0], upgrade_request(base + "?token=" + options_.streamer_token), now);
+                }
+                if (shared_.sender_go && conns_[1].state == Conn::State::Idle) {
+                    start_connect(conns_[1], upgrade_request(base + "?token=" + options_.sender_token), now);
+                }
+                timeout_ms = std::min(timeout_ms, send_due(now));
+            } else if (next_to_connect < conns_.size()) {
+                const std::int64_t go = shared_.viewers_go_ns.load();
+                if (go != 0) {
+                    const auto allowed = static_cast<std::size_t>(ramp_per_ms * (ms_between(go, now) + 1.0));
+                    while (next_to_connect < conns_.size() && next_to_connect < allowed) {
+                        start_connect(conns_[next_to_connect++], viewer_request_, now_ns());
+                    }
+                    timeout_ms = 1;
+                }
+            }
+            const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                std::perror("epoll_wait");
+                break;
+            }
+            for (int i = 0; i < n; ++i) {
+                on_event(*static_cast<Conn*>(events[i].data.ptr), events[i].events);
+            }
+        }
+        for (auto& conn : conns_) {
+            if (conn.fd >= 0) ::close(conn.fd);
+            conn.fd = -1;
+        }
+        ::close(epoll_fd_);
+    }
+
+    // counters, read by main after join()
+    std::vector<std::uint32_t> latency_us;      // viewers: one per delivered bench comment
+    std::vector<std::uint32_t> ack_latency_us;  // sender: its own comment coming back
+    // viewers, per comment (index = seq): first and last delivery latency, sum and count, to tell how long one
+    // broadcast takes to reach everyone and whether latency grows over the window (a server behind its load)
+    std::vector<std::uint32_t> seq_min_us, seq_max_us, seq_count;
+    std::vector<std::uint64_t> seq_sum_us;
+    std::int64_t last_delivery_ns = 0;
+    std::uint64_t text_frames = 0;       // viewers
+    std::uint64_t batched_frames = 0;    // viewers: frames that were a JSON array
+    std::uint64_t messages = 0;          // viewers: messages in those frames
+    std::uint64_t streamer_comments = 0;
+    std::uint64_t streamer_user_joined = 0;
+    std::uint64_t pings = 0;
+    std::string first_refusal;
+
+private:
+    std::string upgrade_request(const std::string& target) const {
+        // The key is fixed: the server's Sec-WebSocket-Accept is not checked (we are not a browser).
+        return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(options_.port) +
+               "\r\nUser-Agent: chat_load\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    }
+
+    // Sends every comment that is due; returns the epoll timeout until the next one.
+    int send_due(std::int64_t now) {
+        const std::int64_t start = shared_.send_start_ns.load();
+        Conn& sender = conns_[1];
+        if (start == 0 || next_seq_ >= total_comments_) return 10;
+        const double period_ns = 1e9 / options_.rate;
+        while (next_seq_ < total_comments_) {
+            const auto due = start + static_cast<std::int64_t>(period_ns * next_seq_);
+            if (now < due) return static_cast<int>(std::clamp<std::int64_t>((due - now + 999'999) / 1'000'000, 0, 10));
+            if (sender.state == Conn::State::Open) {
+                const std::int64_t sent_ns = now_ns();
+                const std::string body = R"({"type":"comment","content":"bench )" + std::to_string(next_seq_) + " " +
+                                         std::to_string(sent_ns) + R"(","ref":)" + std::to_string(next_seq_) + "}";
+                send_frame(sender, 0x1, body);
+                shared_.comments_sent.fetch_add(1);
+            }
+            if (++next_seq_ == total_comments_) shared_.sends_done_ns = now_ns();
+            now = now_ns();
+        }
+        return 10;
+    }
+
+    void fail(Conn& conn, ErrorKind kind, std::string detail) {
+        if (conn.error == ErrorKind::None) {
+            conn.error = kind;
+            conn.error_detail = std::move(detail);
+        }
+        finish(conn);
+    }
+
+    void finish(Conn& conn) {
+        if (conn.fd >= 0) {
+            epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
+            ::close(conn.fd);
+            conn.fd = -1;
+        }
+        if (conn.established && conn.kind == Conn::Kind::Viewer && conn.state != Conn::State::Done) {
+            shared_.open_established.fetch_sub(1);
+        }
+        conn.state = Conn::State::Done;
+    }
+
+    void start_connect(Conn& conn, const std::string& request, std::int64_t now) {
+        conn.connect_ns = now;
+        conn.state = Conn::State::Connecting;
+        conn.out = request;
+        conn.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (conn.fd < 0) {
+            fail(conn, ErrorKind::Connect, std::string("socket: ") + std::strerror(errno));
+            return;
+        }
+        const int one = 1;
+        setsockopt(conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(options_.port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const int rc = ::connect(conn.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        if (rc < 0 && errno != EINPROGRESS) {
+            fail(conn, ErrorKind::Connect, std::string("connect: ") + std::strerror(errno));
+            return;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLOUT;
+        ev.data.ptr = &conn;
+        conn.want_out = true;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, conn.fd, &ev) < 0) {
+            fail(conn, ErrorKind::Connect, std::string("epoll_ctl: ") + std::strerror(errno));
+        }
+    }
+
+    void set_want_out(Conn& conn, bool want) {
+        if (conn.want_out == want || conn.fd < 0) return;
+        conn.want_out = want;
+        epoll_event ev{};
+        ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+        ev.data.ptr = &conn;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &ev);
+    }
+
+    void flush(Conn& conn) {
+        while (!conn.out.empty() && conn.fd >= 0) {
+            const ssize_t n = ::send(conn.fd, conn.out.data(), conn.out.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                conn.out.erase(0, static_cast<std::size_t>(n));
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                set_want_out(conn, true);
+                return;
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                fail(conn, ErrorKind::Recv, std::string("send: ") + std::strerror(errno));
+                return;
+            }
+        }
+        set_want_out(conn, false);
+    }
+
+    // A masked client frame (RFC 6455 5.3), FIN set.
+    void send_frame(Conn& conn, std::uint8_t opcode, std::string_view payload) {
+        if (conn.fd < 0) return;
+        std::string& out = conn.out;
+        out.push_back(static_cast<char>(0x80 | opcode));
+        if (payload.size() < 126) {
+            out.push_back(static_cast<char>(0x80 | payload.size()));
+        } else if (payload.size() < 65536) {
+            out.push_back(static_cast<char>(0x80 | 126));
+            out.push_back(static_cast<char>(payload.size() >> 8));
+            out.push_back(static_cast<char>(payload.size() & 0xff));
+        } else {
+            out.push_back(static_cast<char>(0x80 | 127));
+            for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((payload.size() >> shift) & 0xff));
+        }
+        conn.mask_seed ^= conn.mask_seed << 13;
+        conn.mask_seed ^= conn.mask_seed >> 17;
+        conn.mask_seed ^= conn.mask_seed << 5;
+        char mask[4];
+        std::memcpy(mask, &conn.mask_seed, 4);
+        out.append(mask, 4);
+        for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(static_cast<char>(payload[i] ^ mask[i & 3]));
+        flush(conn);
+    }
+
+    void on_event(Conn& conn, std::uint32_t events) {
+        if (conn.state == Conn::State::Done) return;
+        if (conn.state == Conn::State::Connecting) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(conn.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err != 0) {
+                fail(conn, ErrorKind::Connect, std::string("connect: ") + std::strerror(err));
+                return;
+            }
+            conn.state = Conn::State::Handshake;
+            flush(conn);  // the upgrade request; switches the interest to EPOLLIN once written
+            return;
+        }
+        if ((events & EPOLLOUT) && !conn.out.empty()) flush(conn);
+        if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)) || conn.fd < 0) return;
+        // Level-triggered, one read per wake-up per connection: keeps connections fair with each other.
+        const ssize_t n = ::recv(conn.fd, buffer_.get(), kReadBufferBytes, 0);
+        if (n > 0) {
+            on_bytes(conn, buffer_.get(), static_cast<std::size_t>(n), now_ns());
+        } else if (n == 0) {
+            if (conn.got_close) {
+                finish(conn);
+            } else {
+                fail(conn, ErrorKind::Eof, "server closed the connection without a close frame");
+            }
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            fail(conn, ErrorKind::Recv, std::string("recv: ") + std::strerror(errno));
+        }
+    }
+
+    void on_bytes(Conn& conn, const char* data, std::size_t len, std::int64_t now) {
+        if (conn.state == Conn::State::Handshake) {
+            const std::size_t before = conn.in.size();
+            conn.in.append(data, std::min(len, kMaxResponseHeaderBytes));
+            const auto pos = conn.in.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
+            if (pos == std::string::npos) {
+                if (conn.in.size() >= kMaxResponseHeaderBytes) fail(conn, ErrorKind::Handshake, "response header too large");
+                return;
+            }
+            const std::string_view header(conn.in.data(), pos);
+            if (header.substr(0, 12) != "HTTP/1.1 101") {
+                fail(conn, ErrorKind::Handshake, std::string(header.substr(0, header.find('\r'))));
+                return;
+            }
+            conn.state = Conn::State::Open;
+            conn.in.erase(0, pos + 4);
+            if (!conn.in.empty()) parse_frames(conn, now);
+            return;
+        }
+        // Parse straight from the thread's buffer when nothing is pending; keep only an incomplete tail.
+        if (conn.in.empty()) {
+            const std::size_t used = parse_frames_from(conn, data, len, now);
+            if (conn.state != Conn::State::Done && used < len) conn.in.assign(data + used, len - used);
+        } else {
+            conn.in.append(data, len);
+            parse_frames(conn, now);
+        }
+    }
+
+    void parse_frames(Conn& conn, std::int64_t now) {
+        std::string pending = std::move(conn.in);
+        conn.in.clear();
+        const std::size_t used = parse_frames_from(conn, pending.data(), pending.size(), now);
+        if (conn.state != Conn::State::Done && used < pending.size()) conn.in.assign(pending, used, std::string::npos);
+    }
+
+    // Returns how many bytes were whole frames (and were handled).
+    std::size_t parse_frames_from(Conn& conn, const char* data, std::size_t len, std::int64_t now) {
+        std::size_t pos = 0;
+        while (conn.state == Conn::State::Open && len - pos >= 2) {
+            const auto b0 = static_cast<std::uint8_t>(data[pos]);
+            const auto b1 = static_cast<std::uint8_t>(data[pos + 1]);
+            const bool fin = b0 & 0x80;
+            const int opcode = b0 & 0x0f;
+            const bool masked = b1 & 0x80;
+            std::uint64_t payload_len = b1 & 0x7f;
+            std::size_t header = 2;
+            if (payload_len == 126) {
+                if (len - pos < 4) break;
+                payload_len = (static_cast<std::uint64_t>(static_cast<std::uint8_t>(data[pos + 2])) << 8) |
+                              static_cast<std::uint8_t>(data[pos + 3]);
+                header = 4;
+            } else if (payload_len == 127) {
+                if (len - pos < 10) break;
+                payload_len = 0;
+                for (int i = 0; i < 8; ++i) payload_len = (payload_len << 8) | static_cast<std::uint8_t>(data[pos + 2 + i]);
+                header = 10;
+            }
+            if (masked) header += 4;
+            if (payload_len > kMaxMessageBytes) {
+                fail(conn, ErrorKind::Protocol, "frame larger than " + std::to_string(kMaxMessageBytes) + " bytes");
+                return pos;
+            }
+            if (len - pos < header + payload_len) break;
+            std::string unmasked;
+            std::string_view payload(data + pos + header, static_cast<std::size_t>(payload_len));
+            if (masked) {  // servers must not mask, but be lenient
+                unmasked.assign(payload);
+                for (std::size_t i = 0; i < unmasked.size(); ++i) unmasked[i] ^= data[pos + header - 4 + (i & 3)];
+                payload = unmasked;
+            }
+            pos += header + static_cast<std::size_t>(payload_len);
+            on_frame(conn, fin, opcode, payload, now);
+        }
+        return pos;
+    }
+
+    void on_frame(Conn& conn, bool fin, int opcode, std::string_view payload, std::int64_t now) {
+        switch (opcode) {
+            case 0x0:  // continuation
+                conn.fragments.append(payload);
+                if (conn.fragments.size() > kMaxMessageBytes) {
+                    fail(conn, ErrorKind::Protocol, "fragmented message too large");
+                    return;
+                }
+                if (fin) {
+                    const std::string whole = std::move(conn.fragments);
+                    conn.fragments.clear();
+                    on_message(conn, whole, now);
+                }
+                return;
+            case 0x1:
+            case 0x2:
+                if (fin) {
+                    on_message(conn, payload, now);
+                } else {
+                    conn.fragments.assign(payload);
+                }
+                return;
+            case 0x8: {  // close: answer it, then let the server end the TCP connection
+                conn.got_close = true;
+                conn.close_code = payload.size() >= 2 ? (static_cast<std::uint8_t>(payload[0]) << 8) |
+                                                            static_cast<std::uint8_t>(payload[1])
+                                                      : 1005;
+                const std::string reason(payload.size() > 2 ? payload.substr(2) : std::string_view{});
+                send_frame(conn, 0x8, payload.substr(0, std::min<std::size_t>(2, payload.size())));
+                fail(conn, ErrorKind::Closed, "close " + std::to_string(conn.close_code) + " " + reason);
+                return;
+            }
+            case 0x9:
+                ++pings;
+                send_frame(conn, 0xA, payload);
+                return;
+            case 0xA:
+                return;
+            default:
+                fail(conn, ErrorKind::Protocol, "unknown opcode " + std::to_string(opcode));
+        }
+    }
+
+    void on_message(Conn& conn, std::string_view payload, std::int64_t now) {
+        const bool viewer = conn.kind == Conn::Kind::Viewer;
+        const int count = for_each_message(payload, [&](const Fields& f) { on_json(conn, f, now); });
+        if (count < 0) {
+            fail(conn, ErrorKind::Protocol, "frame is not a JSON object or array: " + std::string(payload.substr(0, 80)));
+            return;
+        }
+        if (viewer) {
+            ++text_frames;
+            messages += static_cast<std::uint64_t>(count);
+            if (!payload.empty() && payload.front() == '[') ++batched_frames;
+        }
+    }
+
+    void on_json(Conn& conn, const Fields& f, std::int64_t now) {
+        if (f.type == "comment") {
+            const auto bench = parse_bench_content(f.content);
+            if (!bench) return;
+            const auto [seq, sent_ns] = *bench;
+            const auto latency_us = static_cast<std::uint32_t>(std::max<std::int64_t>(0, (now - sent_ns) / 1000));
+            if (conn.kind == Conn::Kind::Viewer) {
+                if (conn.seen.empty()) conn.seen.resize(static_cast<std::size_t>(total_comments_), 0);
+                if (seq < conn.seen.size() && conn.seen[seq]++) {
+                    ++conn.duplicates;
+                    return;
+                }
+                ++conn.comments;
+                this->latency_us.push_back(latency_us);
+                if (seq < seq_count.size()) {
+                    if (seq_count[seq]++ == 0 || latency_us < seq_min_us[seq]) seq_min_us[seq] = latency_us;
+                    seq_max_us[seq] = std::max(seq_max_us[seq], latency_us);
+                    seq_sum_us[seq] += latency_us;
+                }
+                last_delivery_ns = std::max(last_delivery_ns, now);
+                shared_.deliveries.fetch_add(1, std::memory_order_relaxed);
+            } else if (conn.kind == Conn::Kind::Sender) {
+                if (!f.ref.empty()) {
+                    ack_latency_us.push_back(latency_us);
+                    shared_.comments_acked.fetch_add(1);
+                }
+            } else {
+                ++streamer_comments;
+            }
+            return;
+        }
+        if (f.type == "viewers_update" || f.type == "connection_established") {
+            if (f.type == "connection_established" && !conn.established) {
+                conn.established = true;
+                conn.established_ns = now;
+                if (conn.kind == Conn::Kind::Viewer) {
+                    shared_.open_established.fetch_add(1);
+                    if (shared_.established.fetch_add(1) + 1 == options_.clients) atomic_set_once(shared_.all_established_ns, now);
+                } else if (conn.kind == Conn::Kind::Streamer) {
+                    shared_.streamer_established = true;
+                } else {
+                    shared_.sender_established = true;
+                }
+            }
+            if (conn.kind != Conn::Kind::Viewer) return;
+            const auto count = to_number<long long>(f.viewers_count);
+            if (!count || *count < options_.clients) return;
+            if (f.type == "viewers_update") atomic_set_once(shared_.first_counted_ns, now);
+            if (!conn.knows_full) {
+                conn.knows_full = true;
+                if (shared_.know_full.fetch_add(1) + 1 == options_.clients) atomic_set_once(shared_.all_know_ns, now);
+            }
+            return;
+        }
+        if (f.type == "user_joined") {
+            if (conn.kind == Conn::Kind::Streamer) ++streamer_user_joined;
+            return;
+        }
+        if (f.type == "error" && conn.kind == Conn::Kind::Sender) {
+            if (!f.ref.empty()) shared_.comments_refused.fetch_add(1);
+            if (first_refusal.empty()) first_refusal = std::string(f.error) + ": " + std::string(f.message);
+        }
+    }
+
+    const Options& options_;
+    Shared& shared_;
+    const bool control_;
+    const int total_comments_;
+    std::vector<Conn> conns_;  // never resized: epoll holds pointers into it
+    std::unique_ptr<char[]> buffer_;
+    std::string viewer_request_;
+    int epoll_fd_ = -1;
+    int next_seq_ = 0;  // control worker: next comment to send
+};
+
+[[noreturn]] void usage(const char* message) {
+    std::fprintf(stderr,
+                 "chat_load: %s\n"
+                 "usage: chat_load --port P --stream ID --clients N --sender-token TOKEN [--rate R] [--seconds S]\n"
+                 "                 [--streamer-token TOKEN] [--threads T] [--ramp-per-ms R] [--join-timeout S]\n"
+                 "                 [--drain S] [--server-pid PID] [--json]\n",
+                 message);
+    std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value for " + std::string(arg)).c_str());
+            return argv[++i];
+        };
+        if (arg == "--port") options.port = std::stoi(value());
+        else if (arg == "--stream") options.stream_id = std::stoll(value());
+        else if (arg == "--clients" || arg == "-n") options.clients = std::stoi(value());
+        else if (arg == "--rate") options.rate = std::stod(value());
+        else if (arg == "--seconds") options.seconds = std::stod(value());
+        else if (arg == "--threads") options.threads = std::stoi(value());
+        else if (arg == "--ramp-per-ms") options.ramp_per_ms = std::stoi(value());
+        else if (arg == "--join-timeout") options.join_timeout_seconds = std::stod(value());
+        else if (arg == "--drain") options.drain_seconds = std::stod(value());
+        else if (arg == "--streamer-token") options.streamer_token = value();
+        else if (arg == "--sender-token") options.sender_token = value();
+        else if (arg == "--server-pid") options.server_pid = std::stoi(value());
+        else if (arg == "--json") options.json = true;
+        else if (arg == "--help" || arg == "-h") usage("help");
+        else usage(("unknown option " + std::string(arg)).c_str());
+    }
+    if (options.port <= 0 || options.port > 65535) usage("--port must be 1..65535");
+    if (options.stream_id <= 0) usage("--stream must be a stream id");
+    if (options.clients < 1 || options.clients > 25000) usage("--clients must be 1..25000");
+    if (!(options.rate > 0 && options.rate <= 10000)) usage("--rate must be in (0, 10000]");
+    if (!(options.seconds > 0 && options.seconds <= 300)) usage("--seconds must be in (0, 300]");
+    if (options.rate * options.seconds > 1e6) usage("--rate x --seconds must be at most 1e6 comments");
+    if (options.threads < 1 || options.threads > 64) usage("--threads must be 1..64");
+    if (options.ramp_per_ms < 1) usage("--ramp-per-ms must be >= 1");
+    if (!(options.join_timeout_seconds > 0 && options.join_timeout_seconds <= 300)) usage("--join-timeout must be in (0, 300]");
+    if (!(options.drain_seconds >= 0 && options.drain_seconds <= 120)) usage("--drain must be in [0, 120]");
+    if (options.sender_token.empty()) usage("--sender-token is required (guests cannot comment)");
+    return options;
+}
+
+// utime + stime of a process in seconds, from /proc/PID/stat (fields 14 and 15).
+std::optional<double> process_cpu_seconds(int pid) {
+    if (pid <= 0) return std::nullopt;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close_paren = text.rfind(')');
+    if (close_paren == std::string::npos) return std::nullopt;
+    std::istringstream fields(text.substr(close_paren + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int index = 3; index <= 15 && (fields >> field); ++index) {
+        if (index == 14) utime = std::stoull(field);
+        if (index == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU of this process and of the server at one instant.
+struct CpuMark {
+    std::int64_t at_ns = 0;
+    double self = 0;
+    std::optional<double> server;
+};
+
+CpuMark cpu_mark(int server_pid) { return {now_ns(), self_cpu_seconds(), process_cpu_seconds(server_pid)}; }
+
+struct CpuSpan {
+    double seconds = 0;
+    double self_cores = 0;
+    std::optional<double> server_cores;
+};
+
+CpuSpan cpu_span(const CpuMark& a, const CpuMark& b) {
+    CpuSpan span;
+    span.seconds = static_cast<double>(b.at_ns - a.at_ns) / 1e9;
+    if (span.seconds <= 0) return span;
+    span.self_cores = (b.self - a.self) / span.seconds;
+    if (a.server && b.server) span.server_cores = (*b.server - *a.server) / span.seconds;
+    return span;
+}
+
+// Sleeps in 1 ms steps until done() or the deadline; returns done().
+template <class Pred>
+bool wait_until(std::int64_t deadline_ns, Pred done) {
+    while (!done()) {
+        if (now_ns() >= deadline_ns) return done();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+std::int64_t after_seconds(double seconds) { return now_ns() + static_cast<std::int64_t>(seconds * 1e9); }
+
+// Nearest-rank percentile of a sorted vector.
+template <class T>
+double percentile(const std::vector<T>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
+    return static_cast<double>(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]);
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        out += c;
+    }
+    return out;
+}
+
+std::string num_or_null(std::optional<double> v, int decimals = 3) {
+    if (!v) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
+    return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options options = parse_options(argc, argv);
+    const int total_comments = static_cast<int>(std::llround(options.rate * options.seconds));
+
+    // Hard bound: whatever happens (a stuck server, a stuck thread), the process ends.
+    alarm(static_cast<unsigned>(std::ceil(2 * kControlWaitSeconds + options.join_timeout_seconds + options.seconds +
+                                          options.drain_seconds + 1)) +
+          kGraceSeconds);
+    signal(SIGPIPE, SIG_IGN);
+
+    rlimit nofile{};
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < static_cast<rlim_t>(options.clients) + 64) {
+        std::fprintf(stderr, "chat_load: warning: open-file limit %llu is below %d clients; raise ulimit -n\n",
+                     static_cast<unsigned long long>(nofile.rlim_cur), options.clients);
+    }
+
+    Shared shared;
+    auto control = std::make_unique<Worker>(options, shared, 0, true, total_comments);
+    std::vector<std::unique_ptr<Worker>> viewers;
+    for (int t = 0; t < options.threads; ++t) {
+        const int share = options.clients / options.threads + (t < options.clients % options.threads ? 1 : 0);
+        viewers.push_back(std::make_unique<Worker>(options, shared, static_cast<std::size_t>(share), false, total_comments));
+    }
+    const double ramp_per_thread = static_cast<double>(options.ramp_per_ms) / options.threads;
+    std::vector<std::thread> threads;
+    threads.emplace_back([&control] { control->run(0); });
+    for (auto& worker : viewers) threads.emplace_back([&worker, ramp_per_thread] { worker->run(ramp_per_thread); });
+
+    const CpuMark run_start = cpu_mark(options.server_pid);
+    std::string phase_error;
+
+    // 1. The streamer, so the stream is live as in production (and receives one user_joined per viewer).
+    const bool with_streamer = !options.streamer_token.empty();
+    if (with_streamer) {
+        shared.streamer_go = true;
+        if (!wait_until(after_seconds(kControlWaitSeconds), [&] { return shared.streamer_established.load(); })) {
+            phase_error = "streamer not established";
+        }
+    }
+
+    // 2. The join storm: all viewers connect as fast as the ramp allows.
+    const CpuMark join_start = cpu_mark(options.server_pid);
+    shared.viewers_go_ns = join_start.at_ns;
+    const bool joined = wait_until(after_seconds(options.join_timeout_seconds), [&] {
+        return shared.all_established_ns.load() != 0 && shared.first_counted_ns.load() != 0 &&
+               shared.all_know_ns.load() != 0;
+    });
+    const CpuMark join_end = cpu_mark(options.server_pid);
+    if (!joined && phase_error.empty()) phase_error = "join timeout";
+
+    // 3. The sender joins (it counts as one more viewer), then posts `rate` comments/s for `seconds`.
+    shared.sender_go = true;
+    const bool sender_ok = wait_until(after_seconds(kControlWaitSeconds), [&] { return shared.sender_established.load(); });
+    if (!sender_ok && phase_error.empty()) phase_error = "sender not established";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the sender's viewers_update go by
+    const int viewers_at_start = shared.open_established.load();
+    const CpuMark window_start = cpu_mark(options.server_pid);
+    const std::int64_t send_start = window_start.at_ns + 1'000'000;
+    std::int64_t window_end_ns = send_start + static_cast<std::int64_t>(options.seconds * 1e9);
+    if (sender_ok) {
+        shared.send_start_ns = send_start;
+        std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(window_end_ns)));
+    } else {
+        window_end_ns = now_ns();
+    }
+    const CpuMark window_end = cpu_mark(options.server_pid);
+
+    // 4. Drain: wait for every expected delivery and every acknowledgement, or the drain deadline.
+    wait_until(after_seconds(options.drain_seconds), [&] {
+        const int sent = shared.comments_sent.load();
+        const auto expected = static_cast<std::uint64_t>(viewers_at_start) *
+                              static_cast<std::uint64_t>(sent - shared.comments_refused.load());
+        return shared.sends_done_ns.load() != 0 && shared.deliveries.load() >= expected &&
+               shared.comments_acked.load() + shared.comments_refused.load() >= sent;
+    });
+    const CpuMark run_end = cpu_mark(options.server_pid);
+    shared.stop = true;
+    for (auto& thread : threads) thread.join();
+
+    // Aggregate.
+    std::vector<std::uint32_t> latency;
+    std::vector<double> established_ms;
+    std::uint64_t received = 0, duplicates = 0, text_frames = 0, batched_frames = 0, messages = 0, pings = 0;
+    std::int64_t last_delivery = 0;
+    int errors_by_kind[kErrorKinds] = {};
+    std::map<int, int> close_codes;
+    std::string first_error;
+    for (auto& worker : viewers) {
+        latency.insert(latency.end(), worker->latency_us.begin(), worker->latency_us.end());
+        last_delivery = std::max(last_delivery, worker->last_delivery_ns);
+        text_frames += worker->text_frames;
+        batched_frames += worker->batched_frames;
+        messages += worker->messages;
+        pings += worker->pings;
+        for (const auto& conn : worker->conns()) {
+            if (conn.established) established_ms.push_back(ms_between(conn.connect_ns, conn.established_ns));
+            received += conn.comments;
+            duplicates += conn.duplicates;
+            ++errors_by_kind[static_cast<int>(conn.error)];
+            if (conn.close_code) ++close_codes[conn.close_code];
+            if (conn.error != ErrorKind::None && first_error.empty()) first_error = conn.error_detail;
+        }
+    }
+    std::sort(latency.begin(), latency.end());
+    std::sort(established_ms.begin(), established_ms.end());
+
+    // Per comment: spread = last minus first delivery (how long one broadcast takes to reach every viewer);
+    // per second of the window: the mean latency of the comments sent in it (growth = a server behind).
+    std::vector<double> spread_ms, first_ms;
+    const int window_seconds = static_cast<int>(std::ceil(options.seconds));
+    std::vector<double> second_sum(static_cast<std::size_t>(window_seconds), 0), second_count(second_sum.size(), 0);
+    for (int seq = 0; seq < total_comments; ++seq) {
+        std::uint32_t lo = UINT32_MAX, hi = 0, count = 0;
+        std::uint64_t sum = 0;
+        for (auto& worker : viewers) {
+            const auto i = static_cast<std::size_t>(seq);
+            if (worker->seq_count[i] == 0) continue;
+            lo = std::min(lo, worker->seq_min_us[i]);
+            hi = std::max(hi, worker->seq_max_us[i]);
+            count += worker->seq_count[i];
+            sum += worker->seq_sum_us[i];
+        }
+        if (count == 0) continue;
+        spread_ms.push_back((hi - lo) / 1e3);
+        first_ms.push_back(lo / 1e3);
+        const auto second = std::min<std::size_t>(static_cast<std::size_t>(seq / options.rate), second_sum.size() - 1);
+        second_sum[second] += static_cast<double>(sum) / 1e3;
+        second_count[second] += count;
+    }
+    std::sort(spread_ms.begin(), spread_ms.end());
+    std::sort(first_ms.begin(), first_ms.end());
+    std::string by_second_json = "[", by_second_text;
+    for (std::size_t i = 0; i < second_sum.size(); ++i) {
+        const double mean = second_count[i] ? second_sum[i] / second_count[i] : 0;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", mean);
+        by_second_json += (i ? "," : "") + std::string(buf);
+        by_second_text += (i ? " " : "") + std::string(buf);
+    }
+    by_second_json += "]";
+    auto& acks = control->ack_latency_us;
+    std::sort(acks.begin(), acks.end());
+    const Conn& streamer = control->conns()[0];
+    const Conn& sender = control->conns()[1];
+
+    const int sent = shared.comments_sent.load();
+    const int refused = shared.comments_refused.load();
+    const int acked = shared.comments_acked.load();
+    const std::uint64_t expected = static_cast<std::uint64_t>(viewers_at_start) * static_cast<std::uint64_t>(sent - refused);
+    const std::int64_t lost = static_cast<std::int64_t>(expected) - static_cast<std::int64_t>(received);
+    const double lost_pct = expected ? 100.0 * static_cast<double>(lost) / static_cast<double>(expected) : 0;
+    const double delivery_span_s = last_delivery > send_start ? static_cast<double>(last_delivery - send_start) / 1e9 : 0;
+    const double deliveries_per_s = delivery_span_s > 0 ? static_cast<double>(received) / delivery_span_s : 0;
+    const std::int64_t sends_done = shared.sends_done_ns.load();
+    std::optional<double> tail_ms;
+    if (sends_done != 0 && last_delivery != 0) tail_ms.emplace(ms_between(sends_done, last_delivery));
+    const int errors = options.clients - errors_by_kind[0];
+    auto since_go = [&](std::int64_t t) -> std::optional<double> {
+        if (t == 0) return std::nullopt;
+        return ms_between(join_start.at_ns, t);
+    };
+    const auto all_established = since_go(shared.all_established_ns.load());
+    const auto first_counted = since_go(shared.first_counted_ns.load());
+    const auto all_know = since_go(shared.all_know_ns.load());
+    const CpuSpan join_cpu = cpu_span(join_start, join_end);
+    const CpuSpan window_cpu = cpu_span(window_start, window_end);
+    const CpuSpan total_cpu = cpu_span(run_start, run_end);
+    const double lat = 1e3;  // µs -> ms
+    const double messages_per_frame = text_frames ? static_cast<double>(messages) / static_cast<double>(text_frames) : 0;
+    std::string codes_json = "{", codes_text;
+    for (const auto& [code, count] : close_codes) {
+        if (codes_json.size() > 1) codes_json += ",";
+        codes_json += "\"" + std::to_string(code) + "\":" + std::to_string(count);
+        codes_text += (codes_text.empty() ? "" : ", ") + std::to_string(code) + "×" + std::to_string(count);
+    }
+    codes_json += "}";
+
+    if (options.json) {
+        std::printf(
+            "{\"clients\":%d,\"rate\":%.3f,\"seconds\":%.3f,\"threads\":%d,\"stream_id\":%lld,\"streamer\":%s,"
+            "\"phase_error\":\"%s\",\"established\":%d,\"established_ms_p50\":%.1f,\"established_ms_max\":%.1f,"
+            "\"join_all_established_ms\":%s,\"join_first_counted_ms\":%s,\"join_all_know_count_ms\":%s,"
+            "\"viewers_at_start\":%d,\"comments_total\":%d,\"comments_sent\":%d,\"comments_acked\":%d,"
+            "\"comments_refused\":%d,\"first_refusal\":\"%s\",\"expected\":%llu,\"received\":%llu,\"lost\":%lld,"
+            "\"lost_pct\":%.3f,\"duplicates\":%llu,\"offered_deliveries_per_s\":%.1f,\"deliveries_per_s\":%.1f,"
+            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+            "\"ack_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"last_delivery_after_last_send_ms\":%s,"
+            "\"first_delivery_ms\":{\"p50\":%.3f,\"max\":%.3f},\"fanout_spread_ms\":{\"p50\":%.3f,\"max\":%.3f},"
+            "\"mean_latency_ms_by_second\":%s,"
+            "\"viewer_text_frames\":%llu,\"viewer_batched_frames\":%llu,\"viewer_messages\":%llu,"
+            "\"viewer_messages_per_frame\":%.3f,\"pings\":%llu,\"errors\":%d,"
+            "\"errors_by_kind\":{\"connect\":%d,\"handshake\":%d,\"eof\":%d,\"recv\":%d,\"protocol\":%d,\"closed\":%d},"
+            "\"close_codes\":%s,\"first_error\":\"%s\",\"streamer_user_joined\":%llu,\"streamer_comments\":%llu,"
+            "\"streamer_error\":\"%s\",\"sender_error\":\"%s\","
+            "\"join_s\":%.3f,\"join_loadgen_cpu_cores\":%.3f,\"join_server_cpu_cores\":%s,"
+            "\"window_s\":%.3f,\"loadgen_cpu_cores\":%.3f,\"server_cpu_cores\":%s,"
+            "\"total_s\":%.3f,\"total_loadgen_cpu_cores\":%.3f,\"total_server_cpu_cores\":%s,\"server_pid\":%d}\n",
+            options.clients, options.rate, options.seconds, options.threads, options.stream_id,
+            with_streamer ? "true" : "false", json_escape(phase_error).c_str(), static_cast<int>(established_ms.size()),
+            percentile(established_ms, 50), established_ms.empty() ? 0.0 : established_ms.back(),
+            num_or_null(all_established, 1).c_str(), num_or_null(first_counted, 1).c_str(),
+            num_or_null(all_know, 1).c_str(), viewers_at_start, total_comments, sent, acked, refused,
+            json_escape(control->first_refusal).c_str(), static_cast<unsigned long long>(expected),
+            static_cast<unsigned long long>(received), static_cast<long long>(lost), lost_pct,
+            static_cast<unsigned long long>(duplicates), options.rate * viewers_at_start, deliveries_per_s,
+            percentile(latency, 50) / lat, percentile(latency, 90) / lat, percentile(latency, 99) / lat,
+            latency.empty() ? 0.0 : latency.back() / lat, percentile(acks, 50) / lat, percentile(acks, 99) / lat,
+            acks.empty() ? 0.0 : acks.back() / lat, num_or_null(tail_ms, 1).c_str(), percentile(first_ms, 50),
+            first_ms.empty() ? 0.0 : first_ms.back(), percentile(spread_ms, 50), spread_ms.empty() ? 0.0 : spread_ms.back(),
+            by_second_json.c_str(), static_cast<unsigned long long>(text_frames), static_cast<unsigned long long>(batched_frames),
+            static_cast<unsigned long long>(messages), messages_per_frame, static_cast<unsigned long long>(pings), errors,
+            errors_by_kind[static_cast<int>(ErrorKind::Connect)], errors_by_kind[static_cast<int>(ErrorKind::Handshake)],
+            errors_by_kind[static_cast<int>(ErrorKind::Eof)], errors_by_kind[static_cast<int>(ErrorKind::Recv)],
+            errors_by_kind[static_cast<int>(ErrorKind::Protocol)], errors_by_kind[static_cast<int>(ErrorKind::Closed)],
+            codes_json.c_str(), json_escape(first_error).c_str(),
+            static_cast<unsigned long long>(control->streamer_user_joined),
+            static_cast<unsigned long long>(control->streamer_comments), json_escape(streamer.error_detail).c_str(),
+            json_escape(sender.error_detail).c_str(), join_cpu.seconds, join_cpu.self_cores,
+            num_or_null(join_cpu.server_cores).c_str(), window_cpu.seconds, window_cpu.self_cores,
+            num_or_null(window_cpu.server_cores).c_str(), total_cpu.seconds, total_cpu.self_cores,
+            num_or_null(total_cpu.server_cores).c_str(), options.server_pid);
+    } else {
+        std::printf("chat_load stream=%lld clients=%d rate=%.1f/s seconds=%.1f threads=%d streamer=%s%s%s\n",
+                    options.stream_id, options.clients, options.rate, options.seconds, options.threads,
+                    with_streamer ? "yes" : "no", phase_error.empty() ? "" : "  PHASE: ", phase_error.c_str());
+        std::printf("  join: %zu/%d established (each: p50 %.1f ms, max %.1f ms); all established %s ms, "
+                    "first viewers_update >= N %s ms, every viewer knew N %s ms (from the first connect)\n",
+                    established_ms.size(), options.clients, percentile(established_ms, 50),
+                    established_ms.empty() ? 0.0 : established_ms.back(), num_or_null(all_established, 1).c_str(),
+                    num_or_null(first_counted, 1).c_str(), num_or_null(all_know, 1).c_str());
+        std::printf("  comments: %d sent, %d acknowledged, %d refused%s%s\n", sent, acked, refused,
+                    control->first_refusal.empty() ? "" : " (first: ", control->first_refusal.empty() ? "" : (control->first_refusal + ")").c_str());
+        std::printf("  deliveries: expected %llu (%d viewers), received %llu, lost %lld (%.2f %%), duplicates %llu\n",
+                    static_cast<unsigned long long>(expected), viewers_at_start,
+                    static_cast<unsigned long long>(received), static_cast<long long>(lost), lost_pct,
+                    static_cast<unsigned long long>(duplicates));
+        std::printf("  rate: %.0f deliveries/s (offered %.0f/s); last delivery %s ms after the last send\n",
+                    deliveries_per_s, options.rate * viewers_at_start, num_or_null(tail_ms, 1).c_str());
+        std::printf("  latency: p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  (sender ack p50 %.2f, p99 %.2f ms)\n",
+                    percentile(latency, 50) / lat, percentile(latency, 90) / lat, percentile(latency, 99) / lat,
+                    latency.empty() ? 0.0 : latency.back() / lat, percentile(acks, 50) / lat, percentile(acks, 99) / lat);
+        std::printf("  per comment: first delivery p50 %.2f ms, max %.2f ms; first-to-last delivery spread p50 %.2f ms, "
+                    "max %.2f ms\n  mean latency by second sent (ms): %s\n",
+                    percentile(first_ms, 50), first_ms.empty() ? 0.0 : first_ms.back(), percentile(spread_ms, 50),
+                    spread_ms.empty() ? 0.0 : spread_ms.back(), by_second_text.c_str());
+        std::printf("  viewer frames: %llu (%llu batched), %.2f messages per frame; pings answered %llu\n",
+                    static_cast<unsigned long long>(text_frames), static_cast<unsigned long long>(batched_frames),
+                    messages_per_frame, static_cast<unsigned long long>(pings));
+        std::printf("  viewer errors: %d", errors);
+        if (errors) {
+            std::printf(" (connect %d, handshake %d, eof %d, recv %d, protocol %d, closed %d; close codes: %s; first: %s)",
+                        errors_by_kind[1], errors_by_kind[2], errors_by_kind[3], errors_by_kind[4], errors_by_kind[5],
+                        errors_by_kind[6], codes_text.empty() ? "none" : codes_text.c_str(), first_error.c_str());
+        }
+        std::printf("\n  streamer: %llu user_joined, %llu comments%s%s; sender: %s\n",
+                    static_cast<unsigned long long>(control->streamer_user_joined),
+                    static_cast<unsigned long long>(control->streamer_comments),
+                    streamer.error_detail.empty() ? "" : "; error: ", streamer.error_detail.c_str(),
+                    sender.error_detail.empty() ? "ok" : sender.error_detail.c_str());
+        std::printf("  CPU (cores): join %.2f s: load generator %.2f, server %s; chat window %.2f s: load generator "
+                    "%.2f, server %s\n",
+                    join_cpu.seconds, join_cpu.self_cores, num_or_null(join_cpu.server_cores, 2).c_str(),
+                    window_cpu.seconds, window_cpu.self_cores, num_or_null(window_cpu.server_cores, 2).c_str());
+    }
+    return 0;
+}
