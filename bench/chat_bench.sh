@@ -5,11 +5,11 @@
 # storm), and the sender posts R comments/s for WINDOW_S seconds. Prints one Markdown table.
 #
 # Builds nothing: expects $BUILD_DIR/redred and a chat_load binary ($BUILD_DIR/bench/chat_load unless
-# CHAT_LOAD_BIN is set). Loopback only. Every step is bounded; the whole run takes ~2-3 minutes with the
-# defaults (at most ~6). Prints numbers, not verdicts.
+# CHAT_LOAD_BIN is set). Loopback only. Every step is bounded; the whole run takes ~1 minute with the
+# defaults, and no case starts after TOTAL_LIMIT_S (so it ends within ~TOTAL_LIMIT_S + 1.5 min). Prints numbers, not verdicts.
 #
 # Env: BUILD_DIR, PORT (default: a free port), CASES ("100:20 1000:20 5000:20 500:50", viewers:comments/s),
-#      WINDOW_S (10), DRAIN_S (5), JOIN_TIMEOUT_S (30), LOAD_THREADS (2), RAMP_PER_MS (200),
+#      WINDOW_S (10), DRAIN_S (5), JOIN_TIMEOUT_S (30), LOAD_THREADS (2), RAMP_PER_MS (200), TOTAL_LIMIT_S (300),
 #      OUT_DIR (raw results; default a temp dir), REDRED_BIN, CHAT_LOAD_BIN (override the two binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ DRAIN_S=${DRAIN_S:-5}
 JOIN_TIMEOUT_S=${JOIN_TIMEOUT_S:-30}
 LOAD_THREADS=${LOAD_THREADS:-2}
 RAMP_PER_MS=${RAMP_PER_MS:-200}
+TOTAL_LIMIT_S=${TOTAL_LIMIT_S:-300}
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/chat_bench.XXXXXX)}
 
 server_bin=${REDRED_BIN:-$BUILD_DIR/redred}
@@ -150,7 +151,8 @@ run_case() {  # $1 = viewers, $2 = comments/s; appends one JSON line to $OUT_DIR
   sampler_pid=$!
   before=$(metrics_snapshot)
   cpu0=$(machine_cpu_ticks)
-  timeout $((JOIN_TIMEOUT_S + WINDOW_S + DRAIN_S + 40)) "$load_bin" --port "$PORT" --stream "$stream_id" \
+  # chat_load ends itself (alarm) after 2 x 10 s + join timeout + window + drain + 6 s; this is a backstop.
+  timeout $((JOIN_TIMEOUT_S + WINDOW_S + DRAIN_S + 30)) "$load_bin" --port "$PORT" --stream "$stream_id" \
     --clients "$clients" --rate "$rate" --seconds "$WINDOW_S" --drain "$DRAIN_S" --join-timeout "$JOIN_TIMEOUT_S" \
     --threads "$LOAD_THREADS" --ramp-per-ms "$RAMP_PER_MS" --streamer-token "$streamer_token" \
     --sender-token "$sender_token" --server-pid "$server_pid" --json >"$out" &
@@ -193,12 +195,17 @@ echo "chat_bench: port=$PORT cases=\"$CASES\" window=${WINDOW_S}s drain=${DRAIN_
 for c in $CASES; do
   clients=${c%%:*} rate=${c##*:}
   for attempt in 1 2; do
+    if [ "$SECONDS" -ge "$TOTAL_LIMIT_S" ]; then
+      echo "chat_bench: ${TOTAL_LIMIT_S} s limit reached, skipping N=$clients R=$rate" >&2
+      break
+    fi
     before_lines=$(wc -l <"$OUT_DIR/results.jsonl")
     if run_case "$clients" "$rate"; then break; fi
     echo "chat_bench: run N=$clients R=$rate failed (attempt $attempt)" >&2
     head -n "$before_lines" "$OUT_DIR/results.jsonl" >"$OUT_DIR/results.tmp" && mv "$OUT_DIR/results.tmp" "$OUT_DIR/results.jsonl"
     stop_server
   done
+  [ -s "$OUT_DIR/results.jsonl" ] || continue
   jq -r '"chat_bench: N=\(.clients) R=\(.rate): joined \(.join_all_established_ms) ms, lost \(.lost) of \(.expected), p99 \(.latency_ms.p99) ms, server \(.server_cpu_cores) cores, loadgen \(.loadgen_cpu_cores) cores"' \
     <<<"$(tail -1 "$OUT_DIR/results.jsonl")" >&2 || true
 done

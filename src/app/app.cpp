@@ -205,9 +205,9 @@ int run_server(const Config& config) {
         return 1;
     }
     net::thread_pool blocking(2);
-    auto auth = std::make_shared<http_server::AuthContext>(http_server::AuthContext{**database, blocking.get_executor()});
+    auto auth = std::make_shared<http_server::AuthContext>(**database, blocking.get_executor());
     auth->secure_cookies = config.secure_cookies;
-    auto live_ctx = std::make_shared<ws::LiveContext>(ws::LiveContext{io, **database, metrics, auth});
+    auto live_ctx = std::make_shared<ws::LiveContext>(io, **database, metrics, auth);
     live_ctx->chat = ws::ChatLimits{config.chat_burst, config.chat_rate};
     live_ctx->rtc = ws::RtcConfig{config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl};
     live_ctx->cleanup = cleanup_thresholds(config);

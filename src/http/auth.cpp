@@ -66,11 +66,11 @@ net::awaitable<Response> start_session(std::shared_ptr<AuthContext> ctx, store::
     const auto now = Clock::now();
     const auto expires = now + ctx->session_ttl;
     auto hash = crypto::token_hash(token);
-    auto db_job_1 = [hash, user, now, expires](store::Store& s) -> Result<Ok> {
+    auto create_session_job = [hash, user, now, expires](store::Store& s) -> Result<Ok> {
         s.create_session(hash, user.id, now, expires);
         return Ok{};
     };
-    auto saved = co_await db::write<Ok>(ctx->database, db_job_1);
+    auto saved = co_await db::write<Ok>(ctx->database, create_session_job);
     if (!saved) co_return error_response(saved.error());
     auto res = json_response(status, {{"user", user_json(user)}, {"token", token},
                                       {"expires_at", live::to_unix_seconds(expires)}});
@@ -90,9 +90,9 @@ net::awaitable<Response> handle_register(std::shared_ptr<AuthContext> ctx, const
     const auto now = Clock::now();
     std::string name = *username;
     std::string stored = *hash;
-    auto db_job_2 = [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); };
+    auto create_user_job = [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); };
     auto created = co_await db::write<store::User>(
-        ctx->database, db_job_2);
+        ctx->database, create_user_job);
     if (!created) co_return error_response(created.error());
     logger()->info("user registered id={} username={}", created->id, created->username);
     co_return co_await start_session(ctx, *created, http::status::created);
@@ -102,9 +102,9 @@ net::awaitable<Response> handle_login(std::shared_ptr<AuthContext> ctx, const Re
     auto creds = parse_credentials(req);
     if (!creds) co_return error_response(creds.error());
     std::string name = creds->username;
-    auto db_job_3 = [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); };
+    auto find_credentials_job = [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); };
     auto found = co_await db::read<std::optional<store::Credentials>>(
-        ctx->database, db_job_3);
+        ctx->database, find_credentials_job);
     if (!found) co_return error_response(found.error());
     // Unknown users cost the same argon2id verification, so timing does not tell which names exist.
     static const std::string kDummyHash = crypto::hash_password("redred-dummy-password").value_or("");
@@ -126,11 +126,11 @@ net::awaitable<Response> handle_logout(std::shared_ptr<AuthContext> ctx, const R
             if (auto same = check_same_origin(req, *who); !same) co_return error_response(same.error());
         }
         auto hash = crypto::token_hash(*token);
-        auto db_job_4 = [hash](store::Store& s) -> Result<Ok> {
+        auto delete_session_job = [hash](store::Store& s) -> Result<Ok> {
             s.delete_session(hash);
             return Ok{};
         };
-        auto deleted = co_await db::write<Ok>(ctx->database, db_job_4);
+        auto deleted = co_await db::write<Ok>(ctx->database, delete_session_job);
         if (!deleted) co_return error_response(deleted.error());
     }
     auto res = json_response(http::status::ok, {{"logged_out", true}});
@@ -180,9 +180,9 @@ net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, con
     if (!token || token->empty() || token->size() > 256) co_return std::nullopt;
     auto hash = crypto::token_hash(*token);
     const auto now = Clock::now();
-    auto db_job_5 = [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); };
+    auto find_session_user_job = [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); };
     auto user = co_await db::read<std::optional<store::User>>(
-        ctx.database, db_job_5);
+        ctx.database, find_session_user_job);
     if (!user || !user->has_value()) co_return std::nullopt;
     co_return Identity{**user, via_cookie};
 }

@@ -14,6 +14,9 @@ namespace redred::http_server {
 inline constexpr std::string_view kSessionCookie = "redred_session";
 
 struct AuthContext {
+    AuthContext(store::Database& db, net::any_io_executor blocking_executor)
+        : database(db), blocking(std::move(blocking_executor)) {}
+
     store::Database& database;
     net::any_io_executor blocking;  // a small thread pool for argon2id (never the I/O threads)
     std::chrono::seconds session_ttl{30 * 24 * 3600};

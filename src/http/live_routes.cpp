@@ -43,20 +43,20 @@ Result<live::Page> page_of(const Request& req) {
 }
 
 net::awaitable<Result<store::StreamRow>> load_stream(const Ctx& ctx, live::StreamId id) {
-    auto db_job_1 = [id](store::Store& s) -> Result<store::StreamRow> {
+    auto find_stream_job = [id](store::Store& s) -> Result<store::StreamRow> {
         auto row = s.find_stream(id);
         if (!row) return make_error(Errc::NotFound, "no stream with id " + std::to_string(id));
         return *row;
     };
-    co_return co_await db::read<store::StreamRow>(ctx->database, db_job_1);
+    co_return co_await db::read<store::StreamRow>(ctx->database, find_stream_job);
 }
 
 // The caller's role in a stream (Guest when not signed in).
 net::awaitable<Role> role_in(const Ctx& ctx, const store::StreamRow& stream, const std::optional<Identity>& who) {
     if (!who) co_return Role::Guest;
     const auto id = stream.id;
-    auto db_job_2 = [id](store::Store& s) -> Result<store::RoleLists> { return s.roles(id); };
-    auto roles = co_await db::read<store::RoleLists>(ctx->database, db_job_2);
+    auto roles_job = [id](store::Store& s) -> Result<store::RoleLists> { return s.roles(id); };
+    auto roles = co_await db::read<store::RoleLists>(ctx->database, roles_job);
     std::set<live::UserId> mods, vips;
     if (roles) {
         for (const auto& u : roles->moderators) mods.insert(u.id);
@@ -88,9 +88,9 @@ net::awaitable<Response> create_stream(Ctx ctx, const Request& req) {
     const auto now = Clock::now();
     const auto user = who.user.id;
     std::string t = *title, d = *description;
-    auto db_job_3 = [user, t, d, now](store::Store& s) -> Result<store::StreamRow> { return s.create_stream(user, t, d, now); };
+    auto create_stream_job = [user, t, d, now](store::Store& s) -> Result<store::StreamRow> { return s.create_stream(user, t, d, now); };
     auto row = co_await db::write<store::StreamRow>(
-        ctx->database, db_job_3);
+        ctx->database, create_stream_job);
     if (!row) co_return error_response(row.error());
     logger()->info("stream created id={} streamer={}", row->id, who.user.username);
     co_return json_response(http::status::created, {{"stream", ws::stream_json(*row)}});
@@ -105,11 +105,11 @@ net::awaitable<Response> list_streams(Ctx ctx, const Request& req) {
     auto page = page_of(req);
     if (!page) co_return error_response(page.error());
     const live::Page p = *page;
-    auto db_job_4 = [status, p](store::Store& s) -> Result<std::pair<std::vector<store::StreamRow>, int>> {
+    auto list_streams_job = [status, p](store::Store& s) -> Result<std::pair<std::vector<store::StreamRow>, int>> {
             return std::make_pair(s.list_streams(status, p.limit, p.offset), s.count_streams(status));
         };
     auto rows = co_await db::read<std::pair<std::vector<store::StreamRow>, int>>(
-        ctx->database, db_job_4);
+        ctx->database, list_streams_job);
     if (!rows) co_return error_response(rows.error());
     Json results = Json::array();
     for (const auto& r : rows->first) results.push_back(ws::stream_json(r));
@@ -120,9 +120,9 @@ net::awaitable<Response> recently_ended(Ctx ctx, const Request& req) {
     auto page = page_of(req);
     if (!page) co_return error_response(page.error());
     const int limit = page->limit;
-    auto db_job_5 = [limit](store::Store& s) -> Result<std::vector<store::StreamRow>> { return s.list_recently_ended(limit); };
+    auto list_recently_ended_job = [limit](store::Store& s) -> Result<std::vector<store::StreamRow>> { return s.list_recently_ended(limit); };
     auto rows = co_await db::read<std::vector<store::StreamRow>>(
-        ctx->database, db_job_5);
+        ctx->database, list_recently_ended_job);
     if (!rows) co_return error_response(rows.error());
     Json results = Json::array();
     for (const auto& r : *rows) results.push_back(ws::stream_json(r));
@@ -157,11 +157,11 @@ net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParam
     }
     const auto now = Clock::now();
     const auto sid = *id;
-    auto db_job_6 = [sid, now](store::Store& s) -> Result<store::StreamRow> {
+    auto set_stream_ended_job = [sid, now](store::Store& s) -> Result<store::StreamRow> {
         s.set_stream_ended(sid, now);  // false when the room got there first: same outcome
         return *s.find_stream(sid);
     };
-    auto ended = co_await db::write<store::StreamRow>(ctx->database, db_job_6);
+    auto ended = co_await db::write<store::StreamRow>(ctx->database, set_stream_ended_job);
     if (!ended) co_return error_response(ended.error());
     co_return json_response(http::status::ok, {{"stream", ws::stream_json(*ended)}});
 }
@@ -180,10 +180,10 @@ net::awaitable<Response> list_comments(Ctx ctx, const Request& req, const PathPa
         int count = 0;
         store::RoleLists roles;
     };
-    auto db_job_7 = [sid, p](store::Store& s) -> Result<Listing> {
+    auto list_comments_job = [sid, p](store::Store& s) -> Result<Listing> {
         return Listing{s.list_comments(sid, p.limit, p.offset), s.count_comments(sid), s.roles(sid)};
     };
-    auto listing = co_await db::read<Listing>(ctx->database, db_job_7);
+    auto listing = co_await db::read<Listing>(ctx->database, list_comments_job);
     if (!listing) co_return error_response(listing.error());
     std::set<live::UserId> mods, vips;
     for (const auto& u : listing->roles.moderators) mods.insert(u.id);
@@ -206,12 +206,12 @@ net::awaitable<Response> stream_stats(Ctx ctx, const PathParams& params) {
         std::vector<store::ViewerSampleRow> samples;
         int comments = 0;
     };
-    auto db_job_8 = [sid](store::Store& s) -> Result<Inputs> {
+    auto stats_inputs_job = [sid](store::Store& s) -> Result<Inputs> {
         auto row = s.find_stream(sid);
         if (!row) return make_error(Errc::NotFound, "no stream with id " + std::to_string(sid));
         return Inputs{*row, s.viewer_samples(sid), s.count_comments(sid)};
     };
-    auto in = co_await db::read<Inputs>(ctx->database, db_job_8);
+    auto in = co_await db::read<Inputs>(ctx->database, stats_inputs_job);
     if (!in) co_return error_response(in.error());
     int current = in->stream.status == live::StreamStatus::Live ? in->stream.viewers_count : 0;
     int peak = in->stream.peak_viewers;
@@ -257,11 +257,11 @@ net::awaitable<Response> get_roles(Ctx ctx, const PathParams& params) {
     auto id = stream_id_param(params);
     if (!id) co_return error_response(id.error());
     const auto sid = *id;
-    auto db_job_9 = [sid](store::Store& s) -> Result<store::RoleLists> {
+    auto stream_roles_job = [sid](store::Store& s) -> Result<store::RoleLists> {
         if (!s.find_stream(sid)) return make_error(Errc::NotFound, "no stream with id " + std::to_string(sid));
         return s.roles(sid);
     };
-    auto roles = co_await db::read<store::RoleLists>(ctx->database, db_job_9);
+    auto roles = co_await db::read<store::RoleLists>(ctx->database, stream_roles_job);
     if (!roles) co_return error_response(roles.error());
     co_return json_response(http::status::ok, roles_body(*roles));
 }
@@ -290,7 +290,7 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
     const auto sid = *id;
     const auto streamer = row->streamer_id;
     const auto now = Clock::now();
-    auto db_job_10 = [sid, streamer, username, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
+    auto change_role_job = [sid, streamer, username, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
             auto user = s.find_user_by_name(username);
             if (!user) return make_error(Errc::NotFound, "no user named '" + username + "'", "username");
             if (user->id == streamer)
@@ -300,7 +300,7 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
             return s.roles(sid);
         };
     auto roles = co_await db::write<store::RoleLists>(
-        ctx->database, db_job_10);
+        ctx->database, change_role_job);
     if (!roles) co_return error_response(roles.error());
     if (auto room = ctx->rooms->find(sid)) room->reload_roles(*roles);
     co_return json_response(http::status::ok, roles_body(*roles));

@@ -23,7 +23,7 @@ int list_order(Role role) {
 
 void to_json(nlohmann::json& j, const ViewerEntry& entry) {
     j = nlohmann::json{{"user_id", entry.user ? nlohmann::json(*entry.user) : nlohmann::json(nullptr)},
-                       {"username", entry.username},
+                       {"username", entry.user ? nlohmann::json(entry.username) : nlohmann::json(nullptr)},
                        {"role", role_name(entry.role)},
                        {"connections", entry.connection_ids.size()}};
 }

@@ -52,14 +52,14 @@ std::vector<CleanupDecision> decide_cleanup(const std::vector<store::StreamRow>&
 
 net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force) {
     const auto now = live::Clock::now();
-    auto db_job_1 = [](store::Store& s) -> Result<Candidates> {
+    auto streams_with_status_job = [](store::Store& s) -> Result<Candidates> {
         Candidates c;
         c.rows = s.streams_with_status(live::StreamStatus::Live);
         auto waiting = s.streams_with_status(live::StreamStatus::Waiting);
         c.rows.insert(c.rows.end(), waiting.begin(), waiting.end());
         return c;
     };
-    auto rows = co_await db::read<Candidates>(ctx.database, db_job_1);
+    auto rows = co_await db::read<Candidates>(ctx.database, streams_with_status_job);
     std::vector<CleanupDecision> decisions;
     if (!rows) co_return decisions;
     std::set<live::StreamId> open_in_db;
@@ -84,8 +84,8 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
             room->end(why);  // tells every connected client
         } else {
             const auto id = row.id;
-            auto db_job_2 = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
-            co_await db::write<bool>(ctx.database, db_job_2);
+            auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
+            co_await db::write<bool>(ctx.database, set_stream_ended_job);
         }
     }
     // Rooms whose stream was ended outside this process (the `redred cleanup` command) end here too.

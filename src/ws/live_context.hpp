@@ -29,6 +29,10 @@ struct RtcConfig {
 class RoomRegistry;
 
 struct LiveContext {
+    LiveContext(net::io_context& io_context, store::Database& db, Metrics& m,
+                std::shared_ptr<http_server::AuthContext> auth_context)
+        : io(io_context), database(db), metrics(m), auth(std::move(auth_context)) {}
+
     net::io_context& io;
     store::Database& database;
     Metrics& metrics;

@@ -189,9 +189,9 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
         if (next && next->status != self->stream_.status) {
             const auto id = self->stream_id_;
             const auto started = *next->started_at;
-            auto db_job_1 = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
+            auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
             auto saved = co_await db::write<bool>(self->ctx_.database,
-                                                  db_job_1);
+                                                  set_stream_live_job);
             if (!saved || !*saved) {
                 session->deliver(serialize(error_json(make_error(Errc::Unavailable, "could not start the stream"))));
                 session->close(websocket::close_code::internal_error, "storage");
@@ -220,9 +220,9 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
 
     // The last 50 comments, with the roles their authors have now.
     const auto id = self->stream_id_;
-    auto db_job_2 = [id](store::Store& s) -> Result<std::vector<store::CommentRow>> { return s.recent_comments(id, 50); };
+    auto recent_comments_job = [id](store::Store& s) -> Result<std::vector<store::CommentRow>> { return s.recent_comments(id, 50); };
     auto recent = co_await db::read<std::vector<store::CommentRow>>(
-        self->ctx_.database, db_job_2);
+        self->ctx_.database, recent_comments_job);
     Json comments = Json::array();
     if (recent)
         for (const auto& c : *recent)
@@ -432,9 +432,9 @@ net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
     }
     const auto id = stream_id_;
     std::string text = std::move(*content);
-    auto db_job_3 = [id, user, text, now](store::Store& s) -> Result<store::CommentRow> { return s.add_comment(id, user.id, text, now); };
+    auto add_comment_job = [id, user, text, now](store::Store& s) -> Result<store::CommentRow> { return s.add_comment(id, user.id, text, now); };
     auto row = co_await db::write<store::CommentRow>(
-        ctx_.database, db_job_3);
+        ctx_.database, add_comment_job);
     if (!row) {
         reply_error(from, make_error(Errc::Unavailable, "the comment could not be stored, try again"), ref);
         co_return;
@@ -493,9 +493,9 @@ net::awaitable<Result<std::pair<store::User, Role>>> Room::target_user(const Jso
     if (it == msg.end() || !it->is_string() || it->get<std::string>().empty())
         co_return make_error(Errc::BadInput, "username is required", "username");
     std::string name = it->get<std::string>();
-    auto db_job_5 = [name](store::Store& s) -> Result<std::optional<store::User>> { return s.find_user_by_name(name); };
+    auto find_user_by_name_job = [name](store::Store& s) -> Result<std::optional<store::User>> { return s.find_user_by_name(name); };
     auto found = co_await db::read<std::optional<store::User>>(
-        ctx_.database, db_job_5);
+        ctx_.database, find_user_by_name_job);
     if (!found) co_return found.error();
     if (!found->has_value()) co_return make_error(Errc::NotFound, "no user named '" + name + "'", "username");
     store::User user = **found;
@@ -539,11 +539,11 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
     const auto id = stream_id_;
     const auto by = member.user->id;
     const auto kind = kick ? store::SanctionKind::Kick : store::SanctionKind::Timeout;
-    auto db_job_6 = [id, user, kind, until, by, now](store::Store& s) -> Result<Ok> {
+    auto add_sanction_job = [id, user, kind, until, by, now](store::Store& s) -> Result<Ok> {
         s.add_sanction(id, user.id, kind, until, by, now);
         return Ok{};
     };
-    auto saved = co_await db::write<Ok>(ctx_.database, db_job_6);
+    auto saved = co_await db::write<Ok>(ctx_.database, add_sanction_job);
     if (!saved) {
         reply_error(from, saved.error(), ref);
         co_return;
@@ -594,13 +594,13 @@ net::awaitable<void> Room::on_role_change(std::uint64_t from, Json msg, Json ref
     }
     const auto id = stream_id_;
     const auto now = Clock::now();
-    auto db_job_7 = [id, user, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
+    auto change_role_job = [id, user, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
             if (moderator) add ? s.add_moderator(id, user.id, now) : s.remove_moderator(id, user.id);
             else add ? s.add_vip(id, user.id, now) : s.remove_vip(id, user.id);
             return s.roles(id);
         };
     auto roles = co_await db::write<store::RoleLists>(
-        ctx_.database, db_job_7);
+        ctx_.database, change_role_job);
     if (!roles) {
         reply_error(from, roles.error(), ref);
         co_return;
@@ -617,9 +617,9 @@ net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason
     if (!next) co_return;
     self->ended_ = true;  // before awaiting: no second end, no new joins
     const auto id = self->stream_id_;
-    auto db_job_8 = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
+    auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
     auto saved = co_await db::write<bool>(self->ctx_.database,
-                                          db_job_8);
+                                          set_stream_ended_job);
     if (!saved) logger()->error("stream end not stored id={} error={}", id, saved.error().message);
     self->stream_.status = live::StreamStatus::Ended;
     self->stream_.ended_at = now;

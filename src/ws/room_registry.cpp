@@ -14,12 +14,12 @@ struct RoomData {
 net::awaitable<Result<std::shared_ptr<Room>>> RoomRegistry::get(live::StreamId id) {
     if (auto room = find(id)) co_return room;
     const auto now = live::Clock::now();
-    auto db_job_1 = [id, now](store::Store& s) -> Result<RoomData> {
+    auto find_stream_job = [id, now](store::Store& s) -> Result<RoomData> {
         auto stream = s.find_stream(id);
         if (!stream) return make_error(Errc::NotFound, "no stream with id " + std::to_string(id));
         return RoomData{std::move(*stream), s.roles(id), s.active_sanctions(id, now)};
     };
-    auto data = co_await db::read<RoomData>(ctx_.database, db_job_1);
+    auto data = co_await db::read<RoomData>(ctx_.database, find_stream_job);
     if (!data) co_return data.error();
     std::lock_guard lock(mutex_);
     auto [it, inserted] = rooms_.try_emplace(id, nullptr);

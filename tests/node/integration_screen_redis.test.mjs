@@ -26,7 +26,16 @@ async function hash() {
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
   return out;
 }
-async function ensureStopped(s) { await post(s, '/stream/stop'); await waitFor(async () => !(await status(s)).active, { what: 'stopped' }); }
+async function capturingCount() {
+  const health = await Promise.all(servers.map(async (s) => (await json(s.url + '/healthz')).body));
+  return health.filter((h) => h?.capturing).length;
+}
+// Stops the stream and waits until the service agrees: status inactive and no instance still capturing.
+async function ensureStopped(s) {
+  await post(s, '/stream/stop');
+  await waitFor(async () => !(await status(s)).active, { what: 'stopped' });
+  await waitFor(async () => (await capturingCount()) === 0, { what: 'every capture ended', timeoutMs: 3000 });
+}
 
 test('the seed keys: streaming:state with its fields, streaming:stop_requested with a 60 s TTL', async () => {
   const a = await instance();

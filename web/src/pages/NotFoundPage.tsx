@@ -8,7 +8,7 @@ export function NotFoundPage() {
     <div className="page">
       <h1 className="page__title">Page not found</h1>
       <p className="muted">
-        There is nothing here. <Link to={defaultPath}>Go to the screen feed</Link>.
+        There is nothing here. <Link to={defaultPath}>See who is live</Link>.
       </p>
     </div>
   );

@@ -1,0 +1,473 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError, errorMessage } from '../../api/http';
+import { endLiveStream, getLiveStream, type LiveStream } from '../../api/live';
+import { ErrorAlert, type AlertMessage } from '../../components/ErrorAlert';
+import { RequireUser } from '../../components/RequireUser';
+import { useAuth } from '../../hooks/useAuth';
+import { useNow } from '../../hooks/useNow';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { ChatPanel } from '../../live/ChatPanel';
+import { formatDuration } from '../../live/format';
+import { capture, listDevices, type Capture, type SourceMode } from '../../live/media';
+import type { ServerMessage } from '../../live/socket';
+import { connectionKey } from '../../live/peerRegistry';
+import { StreamerPeers } from '../../live/streamerPeers';
+import { useLiveRoom } from '../../live/useLiveRoom';
+import { useIceServers } from '../../live/useRtcConfig';
+import { ViewerList } from './ViewerList';
+
+export function StudioPage() {
+  usePageTitle('Studio');
+  const streamId = Number(useParams().id);
+  return (
+    <div className="page">
+      <RequireUser what="open your studio">
+        <StudioLoader streamId={streamId} />
+      </RequireUser>
+    </div>
+  );
+}
+
+function StudioLoader({ streamId }: { streamId: number }) {
+  const { user } = useAuth();
+  const [stream, setStream] = useState<LiveStream | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    getLiveStream(streamId, controller.signal)
+      .then(setStream)
+      .catch((failure: unknown) => {
+        if (controller.signal.aborted) return;
+        setError(failure instanceof ApiError && failure.status === 404 ? 'There is no stream at this address.' : errorMessage(failure));
+      });
+    return () => controller.abort();
+  }, [streamId]);
+
+  if (error !== null) {
+    return (
+      <>
+        <h1 className="page__title">Studio</h1>
+        <ErrorAlert messages={[{ id: 'load', text: error }]} />
+        <Link to="/">Back to the streams</Link>
+      </>
+    );
+  }
+  if (stream === null) return <p className="muted">Loading the stream…</p>;
+  if (user && stream.streamer.id !== user.id) {
+    return (
+      <>
+        <h1 className="page__title">{stream.title}</h1>
+        <p className="muted">
+          This is {stream.streamer.username}’s studio. <Link to={`/live/${stream.id}`}>Watch the stream</Link> instead.
+        </p>
+      </>
+    );
+  }
+  return <Studio initial={stream} />;
+}
+
+type Phase = 'setup' | 'live' | 'ended' | 'replaced';
+
+// The streamer's studio: pick a source, preview it, go live, and run the stream (viewers, chat, moderation).
+function Studio({ initial }: { initial: LiveStream }) {
+  const streamId = initial.id;
+  const now = useNow(1000);
+  const iceServers = useIceServers();
+  const [mode, setMode] = useState<SourceMode>('camera');
+  const [devices, setDevices] = useState<{ cameras: MediaDeviceInfo[]; microphones: MediaDeviceInfo[] }>({ cameras: [], microphones: [] });
+  const [cameraId, setCameraId] = useState<string>('');
+  const [microphoneId, setMicrophoneId] = useState<string>('');
+  const [current, setCurrent] = useState<Capture | null>(null);
+  const captureRef = useRef<Capture | null>(null);
+  const [capturing, setCapturing] = useState(false);
+  const [captureError, setCaptureError] = useState<string | null>(null);
+  const [setupPhase, setPhase] = useState<Phase>(initial.status === 'ended' ? 'ended' : 'setup');
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [peerStats, setPeerStats] = useState({ total: 0, connected: 0 });
+  const peersRef = useRef<StreamerPeers | null>(null);
+  const previewRef = useRef<HTMLVideoElement>(null);
+  const viewersTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const requestViewers = useRef<() => void>(() => {});
+  const onSignal = useCallback((message: ServerMessage) => {
+    const peers = peersRef.current;
+    if (peers === null) return;
+    const from = connectionKey(message.from);
+    const connectionId = connectionKey(message.connection_id);
+    switch (message.type) {
+      case 'connection_established':
+        // A (re)connected streamer gets a fresh user_joined for every viewer already there.
+        peers.closeAll();
+        requestViewers.current();
+        break;
+      case 'user_joined':
+        if (connectionId !== null) peers.addViewer(connectionId);
+        requestViewers.current();
+        break;
+      case 'user_left':
+        if (connectionId !== null) peers.removeViewer(connectionId);
+        requestViewers.current();
+        break;
+      case 'answer':
+        if (from !== null && typeof message.sdp === 'string') peers.handleAnswer(from, message.sdp);
+        break;
+      case 'ice_candidate':
+        if (from !== null) peers.handleCandidate(from, message.candidate);
+        break;
+    }
+  }, []);
+
+  const room = useLiveRoom(streamId, { enabled: setupPhase === 'live', onSignal });
+  const { state, send, sendComment, dismissNotice } = room;
+
+  useEffect(() => {
+    requestViewers.current = () => {
+      clearTimeout(viewersTimer.current);
+      viewersTimer.current = setTimeout(() => room.sendRaw({ type: 'get_viewers' }), 250);
+    };
+  }, [room]);
+
+  useEffect(() => {
+    if (state.phase === 'open') requestViewers.current();
+  }, [state.phase, state.roles]);
+
+  // The end of the broadcast, whoever caused it: release the camera and every peer connection.
+  const over = state.finish === 'ended' || state.finish === 'replaced';
+  useEffect(() => {
+    if (!over) return;
+    peersRef.current?.closeAll();
+    peersRef.current = null;
+    captureRef.current?.stop();
+    captureRef.current = null;
+  }, [over]);
+  const phase: Phase = state.finish === 'ended' ? 'ended' : state.finish === 'replaced' ? 'replaced' : setupPhase;
+
+  // Stop everything when the page goes away.
+  useEffect(
+    () => () => {
+      clearTimeout(viewersTimer.current);
+      peersRef.current?.closeAll();
+      captureRef.current?.stop();
+    },
+    [],
+  );
+
+  const refreshDevices = useCallback(async () => {
+    try {
+      setDevices(await listDevices());
+    } catch {
+      /* the lists stay empty; the default device is used */
+    }
+  }, []);
+
+  useEffect(() => {
+    let alive = true;
+    listDevices()
+      .then((found) => {
+        if (alive) setDevices(found);
+      })
+      .catch(() => {});
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    const video = previewRef.current;
+    if (video !== null && video.srcObject !== (current?.preview ?? null)) {
+      video.srcObject = current?.preview ?? null;
+      if (current) void video.play().catch(() => {});
+    }
+  }, [current]);
+
+  /** Captures `nextMode`; while live the new tracks replace the old ones on every viewer's connection. */
+  const startSource = useCallback(
+    async (nextMode: SourceMode): Promise<Capture | null> => {
+      setCapturing(true);
+      setCaptureError(null);
+      try {
+        const next = await capture(nextMode, { cameraId: cameraId || null, microphoneId: microphoneId || null }, () =>
+          setCaptureError('Screen sharing stopped. Choose a source again to keep your viewers watching.'),
+        );
+        const previous = captureRef.current;
+        captureRef.current = next;
+        setCurrent(next);
+        await peersRef.current?.replaceTracks({ video: next.video, audio: next.audio });
+        previous?.stop();
+        void refreshDevices(); // labels are known once permission was given
+        return next;
+      } catch (error) {
+        setCaptureError(errorMessage(error));
+        return null;
+      } finally {
+        setCapturing(false);
+      }
+    },
+    [cameraId, microphoneId, refreshDevices],
+  );
+
+  const goLive = async () => {
+    setActionError(null);
+    const source = captureRef.current ?? (await startSource(mode));
+    if (source === null) return;
+    peersRef.current = new StreamerPeers(
+      (message) => void room.sendRaw(message),
+      iceServers ?? [],
+      { video: source.video, audio: source.audio },
+      (total, connected) => setPeerStats({ total, connected }),
+    );
+    setPhase('live');
+  };
+
+  useEffect(() => {
+    if (iceServers !== null) peersRef.current?.setIceServers(iceServers);
+  }, [iceServers]);
+
+  // A reload of a live studio resumes the broadcast with the camera, so viewers get video back in seconds.
+  const resumed = useRef(false);
+  useEffect(() => {
+    if (resumed.current || initial.status !== 'live' || iceServers === null) return;
+    resumed.current = true;
+    void goLive();
+    // goLive is recreated each render; this runs once, when the ICE servers are known
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [iceServers, initial.status]);
+
+  const endStream = async () => {
+    if (!window.confirm('End the stream for everyone? This cannot be undone.')) return;
+    setActionError(null);
+    if (send({ type: 'end_stream' })) return;
+    try {
+      await endLiveStream(streamId);
+      setPhase('ended');
+      peersRef.current?.closeAll();
+      captureRef.current?.stop();
+      captureRef.current = null;
+      setCurrent(null);
+    } catch (error) {
+      setActionError(`Could not end the stream: ${errorMessage(error)}`);
+    }
+  };
+
+  const alerts: AlertMessage[] = [];
+  if (captureError !== null) alerts.push({ id: 'capture', text: captureError, onDismiss: () => setCaptureError(null) });
+  if (actionError !== null) alerts.push({ id: 'action', text: actionError, onDismiss: () => setActionError(null) });
+  if (state.notice !== null) alerts.push({ id: 'notice', text: state.notice, onDismiss: dismissNotice });
+  for (const warning of current?.warnings ?? []) alerts.push({ id: `warn-${warning}`, text: warning });
+
+  const stream = state.stream ?? initial;
+  const startedAt = stream.startedAt;
+  const connected = state.phase === 'open';
+  const peerCount = peerStats.total;
+  const peerConnected = peerStats.connected;
+
+  const studioState =
+    phase === 'ended' ? 'ended' : phase === 'replaced' ? 'replaced' : phase === 'setup' ? 'setup' : connected ? 'live' : 'connecting';
+
+  return (
+    <>
+      <div className="page__head">
+        <div>
+          <h1 className="page__title">{stream.title}</h1>
+          <p className="muted">
+            Your studio ·{' '}
+            <Link to={`/live/${streamId}`} target="_blank" rel="noreferrer">
+              viewer page
+            </Link>{' '}
+            · <Link to={`/live/${streamId}/stats`}>statistics</Link>
+          </p>
+        </div>
+        <p className="status-line" role="status">
+          <span className={`badge badge--inline ${studioState === 'live' ? 'badge--live' : 'badge--idle'}`} data-testid="studio-state" data-state={studioState}>
+            {studioLabels[studioState]}
+          </span>
+          {studioState === 'live' && startedAt !== null && <span>{formatDuration(now - startedAt)}</span>}
+        </p>
+      </div>
+      <ErrorAlert messages={alerts} />
+
+      {phase === 'ended' ? (
+        <div className="card" data-testid="studio-ended">
+          <h2 className="card__title">The stream has ended</h2>
+          <p>
+            Thanks for streaming. <Link to={`/live/${streamId}/stats`}>See how it went</Link> or <Link to="/new">start another stream</Link>.
+          </p>
+        </div>
+      ) : phase === 'replaced' ? (
+        <div className="card" data-testid="studio-replaced">
+          <h2 className="card__title">Broadcasting from another tab</h2>
+          <p>This stream was opened in another tab or window, which now sends the video. This tab stopped sending.</p>
+        </div>
+      ) : (
+        <div className="live-layout">
+          <div className="live-layout__main">
+            <section className="card card--flush" aria-label="Preview">
+              <div className="viewer__frame">
+                <video ref={previewRef} className="live-video" data-testid="studio-preview" autoPlay playsInline muted hidden={current === null} />
+                {current === null && (
+                  <div className="placeholder">
+                    <p className="placeholder__title">{capturing ? 'Starting…' : 'No source yet'}</p>
+                    <p className="placeholder__text">Choose a source below and start the preview. Nothing is sent until you go live.</p>
+                  </div>
+                )}
+                {current !== null && <span className="badge badge--idle preview-badge">Preview</span>}
+              </div>
+            </section>
+
+            <section className="card" aria-labelledby="source-heading">
+              <h2 id="source-heading" className="card__title">
+                Source
+              </h2>
+              <fieldset className="source-modes">
+                <legend className="visually-hidden">What to send</legend>
+                {sourceModes.map((option) => (
+                  <label key={option.mode} className={`source-mode ${mode === option.mode ? 'source-mode--active' : ''}`}>
+                    <input
+                      type="radio"
+                      name="source-mode"
+                      value={option.mode}
+                      checked={mode === option.mode}
+                      data-testid={`source-${option.mode}`}
+                      onChange={() => setMode(option.mode)}
+                    />
+                    <span>{option.label}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <div className="device-row">
+                {mode !== 'screen' && (
+                  <label className="field">
+                    <span className="field__label">Camera</span>
+                    <select className="input" data-testid="camera-select" value={cameraId} onChange={(e) => setCameraId(e.target.value)}>
+                      <option value="">Default camera</option>
+                      {devices.cameras.map((d, i) => (
+                        <option key={d.deviceId} value={d.deviceId}>
+                          {d.label || `Camera ${i + 1}`}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                )}
+                <label className="field">
+                  <span className="field__label">Microphone</span>
+                  <select className="input" data-testid="mic-select" value={microphoneId} onChange={(e) => setMicrophoneId(e.target.value)}>
+                    <option value="">Default microphone</option>
+                    {devices.microphones.map((d, i) => (
+                      <option key={d.deviceId} value={d.deviceId}>
+                        {d.label || `Microphone ${i + 1}`}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              </div>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="button button--secondary"
+                  data-testid="apply-source"
+                  disabled={capturing}
+                  onClick={() => void startSource(mode)}
+                >
+                  {current === null ? 'Start preview' : phase === 'live' ? 'Switch source (viewers stay connected)' : 'Use this source'}
+                </button>
+                {phase === 'setup' ? (
+                  <button type="button" className="button button--primary" data-testid="go-live" disabled={capturing} onClick={() => void goLive()}>
+                    <span className="button__dot" aria-hidden="true" /> Go live
+                  </button>
+                ) : (
+                  <button type="button" className="button button--primary" data-testid="end-stream" onClick={() => void endStream()}>
+                    <span className="button__square" aria-hidden="true" /> End stream
+                  </button>
+                )}
+              </div>
+              {current !== null && (
+                <p className="muted" data-testid="current-source">
+                  Sending: {sourceModes.find((o) => o.mode === current.mode)?.label}
+                  {current.audio ? ' with sound' : ' without sound'}
+                </p>
+              )}
+            </section>
+
+            {phase === 'live' && (
+              <section className="card" aria-labelledby="live-stats-heading">
+                <h2 id="live-stats-heading" className="card__title">
+                  Live
+                </h2>
+                {state.phase === 'reconnecting' && (
+                  <p className="field__error" role="status">
+                    Connection to the server lost. Reconnecting{state.retryInMs !== null ? ` in ${Math.ceil(state.retryInMs / 1000)} s` : '…'} — viewers keep
+                    their video meanwhile.
+                  </p>
+                )}
+                <dl className="viewer__stats">
+                  <div className="stat">
+                    <dt>Watching now</dt>
+                    <dd data-testid="studio-viewer-count">{state.viewersCount ?? '–'}</dd>
+                  </div>
+                  <div className="stat">
+                    <dt>Peak</dt>
+                    <dd data-testid="studio-peak">{state.peakViewers ?? '–'}</dd>
+                  </div>
+                  <div className="stat">
+                    <dt>Video connections</dt>
+                    <dd data-testid="studio-peers">
+                      {peerConnected} / {peerCount}
+                    </dd>
+                  </div>
+                  <div className="stat">
+                    <dt>Live for</dt>
+                    <dd>{startedAt !== null ? formatDuration(now - startedAt) : '–'}</dd>
+                  </div>
+                </dl>
+                {peerCount > 0 && peerConnected < peerCount && now - (startedAt ?? now) > 15 && (
+                  <p className="muted">Some viewers are still connecting. Peer-to-peer video can be blocked by strict firewalls.</p>
+                )}
+              </section>
+            )}
+          </div>
+          <div className="live-layout__side">
+            {phase === 'live' && (
+              <ViewerList
+                viewers={state.viewers}
+                count={state.viewersCount}
+                roles={state.roles}
+                onRefresh={() => void send({ type: 'get_viewers' })}
+                onAction={(message) => void send(message)}
+              />
+            )}
+            {phase === 'live' && (
+              <ChatPanel
+                comments={state.comments}
+                emotes={state.emotes}
+                myRole={state.you?.role ?? 'streamer'}
+                myName={state.you?.username ?? null}
+                closedReason={connected ? null : 'offline'}
+                timedOutUntil={null}
+                onSend={sendComment}
+                onDelete={(commentId) => void send({ type: 'delete_comment', comment_id: commentId })}
+                onTimeout={(username, seconds) => void send({ type: 'timeout_user', username, seconds })}
+                onKick={(username) => void send({ type: 'kick_user', username })}
+              />
+            )}
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
+
+const sourceModes: { mode: SourceMode; label: string }[] = [
+  { mode: 'camera', label: 'Camera' },
+  { mode: 'screen', label: 'Screen' },
+  { mode: 'both', label: 'Screen + camera' },
+];
+
+const studioLabels = {
+  setup: 'Not live',
+  connecting: 'Connecting',
+  live: 'Live',
+  ended: 'Ended',
+  replaced: 'Elsewhere',
+} as const;
