@@ -10,14 +10,27 @@ std::atomic<std::uint64_t> g_next_id{1};
 auto logger() { return log::get("ws"); }
 }  // namespace
 
+void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t size) {
+    out.push_back(static_cast<char>(0x80 | opcode));
+    if (size < 126) {
+        out.push_back(static_cast<char>(size));
+    } else if (size <= 0xFFFF) {
+        out.push_back(static_cast<char>(126));
+        out.push_back(static_cast<char>((size >> 8) & 0xFF));
+        out.push_back(static_cast<char>(size & 0xFF));
+    } else {
+        out.push_back(static_cast<char>(127));
+        for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((static_cast<std::uint64_t>(size) >> shift) & 0xFF));
+    }
+}
+
 WsSession::WsSession(beast::tcp_stream stream, WsLimits limits, Metrics& metrics)
     : strand_(stream.get_executor()),
       ws_(std::move(stream)),
       limits_(limits),
       metrics_(metrics),
       id_(g_next_id.fetch_add(1)),
-      wake_(strand_) {
-    wake_.expires_at(net::steady_timer::time_point::max());
+      ping_timer_(strand_) {
     metrics_.ws_connections.add();
 }
 
@@ -29,18 +42,19 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = self->limits_.handshake_timeout;
     timeouts.idle_timeout = self->limits_.idle_timeout;
-    timeouts.keep_alive_pings = true;
+    timeouts.keep_alive_pings = false;  // ours, see the header
     ws.set_option(timeouts);
     ws.read_message_max(self->limits_.max_message_bytes);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "redred"); }));
     error_code ec;
-    beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ec);
+    auto& socket = beast::get_lowest_layer(ws).socket();
+    socket.set_option(tcp::no_delay(true), ec);
     co_await ws.async_accept(upgrade, net::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    ws.text(true);
-
-    net::co_spawn(self->strand_, write_loop(self), net::detached);
+    socket.non_blocking(true, ec);
+    self->open_ = true;
+    self->schedule_ping();
     if (handler.on_open) handler.on_open(self);
     beast::flat_buffer buffer;
     for (;;) {
@@ -61,10 +75,7 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
         self->on_close_request(websocket::close_code::too_big, "message too big");
     }
     if (handler.on_close) handler.on_close(self);
-    if (!self->closing_) {
-        self->closed_ = true;
-        self->wake_.cancel();
-    }
+    if (!self->closing_) self->mark_closed();
 }
 
 void WsSession::deliver(Message message) {
@@ -79,8 +90,15 @@ void WsSession::close(websocket::close_code code, std::string reason) {
     });
 }
 
+void WsSession::mark_closed() {
+    open_ = false;
+    queue_.clear();
+    queued_bytes_ = 0;
+    ping_timer_.cancel();
+}
+
 void WsSession::on_deliver(Message message) {
-    if (closing_ || closed_) return;
+    if (!open_ || closing_) return;
     queued_bytes_ += message->size();
     queue_.push_back(std::move(message));
     if (queued_bytes_ > limits_.max_queued_bytes) {
@@ -93,60 +111,86 @@ void WsSession::on_deliver(Message message) {
         on_close_request(websocket::close_code::try_again_later, "too slow: messages are not being read");
         return;
     }
-    wake_.cancel();
+    flush();
 }
 
 void WsSession::on_close_request(websocket::close_code code, std::string reason) {
-    if (closing_ || closed_) return;
+    if (closing_ || !open_) return;
     closing_ = true;
     close_reason_ = websocket::close_reason(code, reason);
-    wake_.cancel();
+    ping_timer_.cancel();
+    flush();  // what is already queued goes first, then the close
 }
 
-net::awaitable<void> WsSession::write_loop(std::shared_ptr<WsSession> self) {
-    error_code ec;
-    for (;;) {
-        while (self->queue_.empty() && !self->closing_ && !self->closed_) {
-            co_await self->wake_.async_wait(net::redirect_error(use_awaitable, ec));
-            self->wake_.expires_at(net::steady_timer::time_point::max());
+void WsSession::schedule_ping() {
+    ping_timer_.expires_after(limits_.idle_timeout / 2);
+    ping_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->open_ || self->closing_) return;
+        self->ping_due_ = true;
+        self->flush();
+        self->schedule_ping();
+    });
+}
+
+void WsSession::flush() {
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    while (!writing_ && open_) {
+        if (queue_.empty() && !ping_due_) break;
+        frame_.clear();
+        std::size_t messages = 0;
+        if (ping_due_) {
+            ping_due_ = false;
+            append_frame_header(frame_, 0x9, 0);
         }
-        if (self->closed_) co_return;
-        if (!self->queue_.empty()) {
-            net::const_buffer payload;
-            Message single;
-            std::size_t count = self->queue_.size();
-            if (count == 1) {
-                single = std::move(self->queue_.front());
-                payload = net::buffer(*single);
+        if (!queue_.empty()) {
+            messages = queue_.size();
+            std::size_t payload = messages == 1 ? queue_.front()->size() : queued_bytes_ + messages + 1;
+            append_frame_header(frame_, 0x1, payload);
+            if (messages == 1) {
+                frame_.append(*queue_.front());
             } else {
-                auto& batch = self->batch_;
-                batch.clear();
-                batch.reserve(self->queued_bytes_ + count + 2);
-                batch.push_back('[');
-                for (std::size_t i = 0; i < count; ++i) {
-                    if (i) batch.push_back(',');
-                    batch.append(*self->queue_[i]);
+                frame_.push_back('[');
+                for (std::size_t i = 0; i < messages; ++i) {
+                    if (i) frame_.push_back(',');
+                    frame_.append(*queue_[i]);
                 }
-                batch.push_back(']');
-                payload = net::buffer(batch);
+                frame_.push_back(']');
             }
-            self->queue_.clear();
-            self->queued_bytes_ = 0;
-            co_await self->ws_.async_write(payload, net::redirect_error(use_awaitable, ec));
-            if (ec) {
-                self->closed_ = true;
-                co_return;
-            }
-            self->metrics_.ws_messages_sent.add(count);
-            self->metrics_.ws_writes.add();
-            continue;
+            queue_.clear();
+            queued_bytes_ = 0;
+            metrics_.ws_messages_sent.add(messages);
         }
-        if (self->closing_) {
-            co_await self->ws_.async_close(self->close_reason_, net::redirect_error(use_awaitable, ec));
-            self->closed_ = true;
-            co_return;
+        metrics_.ws_writes.add();
+        // Most of the time the socket takes the whole frame at once: no asynchronous operation at all.
+        error_code ec;
+        const std::size_t sent = socket.write_some(net::buffer(frame_), ec);
+        if (ec && ec != net::error::would_block) {
+            mark_closed();
+            return;
         }
+        if (!ec && sent == frame_.size()) continue;
+        writing_ = true;
+        net::async_write(socket, net::buffer(frame_.data() + (ec ? 0 : sent), frame_.size() - (ec ? 0 : sent)),
+                         net::bind_executor(strand_, [self = shared_from_this()](const error_code& e, std::size_t) {
+                             self->writing_ = false;
+                             if (e) {
+                                 self->mark_closed();
+                                 return;
+                             }
+                             self->flush();
+                         }));
+        return;
     }
+    if (!writing_ && open_ && closing_ && queue_.empty()) start_close();
+}
+
+void WsSession::start_close() {
+    if (close_started_) return;
+    close_started_ = true;
+    ws_.async_close(close_reason_, net::bind_executor(strand_, [self = shared_from_this()](const error_code&) {
+                        self->mark_closed();
+                    }));
 }
 
 }  // namespace redred::ws

@@ -1,10 +1,14 @@
 // One WebSocket connection of the live platform. Lives on its own strand; everything it owns is touched only
 // there. Other code calls deliver() or close(), which post.
 //
-// Outbound: a queue capped in bytes (STYLE §4). The writer drains everything queued into one frame per wake-up:
-// one message goes out as itself, several as one JSON array of them (documented in docs/PROTOCOL.md), so a
-// busy room costs one write per viewer per wake-up instead of one per message. A viewer whose queue passes the
-// cap is closed with 1013 (try again later) and counted.
+// Outbound: a queue capped in bytes (STYLE §4). Messages are written by this class as ready-made WebSocket
+// frames straight to the socket: a non-blocking send from the strand when the socket can take it (the common
+// case: no coroutine, no timer, no composed operation per message), an async write of the rest otherwise.
+// Everything queued meanwhile goes out as one frame: one message as itself, several as one JSON array of them
+// (docs/PROTOCOL.md). Beast does the handshake, reads, and the close. Because Beast does not know about our
+// writes, it must not write on its own: keep-alive pings are ours (queued like messages), and Beast only
+// answers a client's ping or close, which well-behaved clients do not send while a frame of ours is half out.
+// A viewer whose queue passes the cap is closed with 1013 (try again later) and counted.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -21,7 +25,7 @@ struct WsLimits {
     std::size_t max_message_bytes = 16 * 1024;        // larger client frames: closed with 1009
     std::size_t max_queued_bytes = 1024 * 1024;       // outbound cap per connection
     std::chrono::milliseconds handshake_timeout{10000};
-    std::chrono::milliseconds idle_timeout{30000};    // no data from the peer (pings are sent meanwhile)
+    std::chrono::milliseconds idle_timeout{30000};    // nothing from the peer (we ping every half of it)
 };
 
 class WsSession;
@@ -50,9 +54,12 @@ public:
     net::any_io_executor executor() const { return strand_; }
 
 private:
-    static net::awaitable<void> write_loop(std::shared_ptr<WsSession> self);
     void on_deliver(Message message);
     void on_close_request(websocket::close_code code, std::string reason);
+    void flush();                      // writes what is queued; strand only
+    void start_close();                // Beast's close handshake, once nothing of ours is in flight
+    void schedule_ping();
+    void mark_closed();
 
     net::any_io_executor strand_;
     websocket::stream<beast::tcp_stream> ws_;
@@ -61,13 +68,19 @@ private:
     const std::uint64_t id_;
 
     // Strand only.
-    net::steady_timer wake_;
     std::deque<Message> queue_;
     std::size_t queued_bytes_ = 0;
+    std::string frame_;             // the frame being written (header + payload)
+    bool writing_ = false;          // an async write of frame_ is in flight
+    bool open_ = false;             // handshake done, not closed
     bool closing_ = false;
-    bool closed_ = false;
+    bool close_started_ = false;
+    bool ping_due_ = false;
     websocket::close_reason close_reason_;
-    std::string batch_;  // reused buffer for coalesced writes
+    net::steady_timer ping_timer_;
 };
+
+// A server-to-client frame (unmasked, FIN set) around `payload`; opcode 0x1 text, 0x9 ping.
+void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t payload_size);
 
 }  // namespace redred::ws
