@@ -13,6 +13,7 @@
 #include "http/auth.hpp"
 #include "http/error_response.hpp"
 #include "http/live_routes.hpp"
+#include "http/recording_routes.hpp"
 #include "http/screen_routes.hpp"
 #include "http/server.hpp"
 #include "screen/io/screen_service.hpp"
@@ -215,7 +216,10 @@ int run_server(const Config& config) {
     live_ctx->rooms = &rooms;
     running->rooms = &rooms;
     http_server::add_auth_routes(router, auth);
+    live_ctx->recordings_dir = (std::filesystem::path(config.data_dir) / "recordings").string();
+    live_ctx->max_recording_bytes = config.max_recording_bytes;
     http_server::add_live_routes(router, live_ctx);
+    http_server::add_recording_routes(router, live_ctx);
     ws::start_sweeper(*live_ctx, std::chrono::milliseconds(config.cleanup_interval_ms));
 
     http_server::FeedLimits feed_limits;

@@ -61,6 +61,8 @@ void add_serve_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_CHAT_RATE")->capture_default_str();
     cmd.add_option("--cleanup-interval-ms", c.cleanup_interval_ms, "How often the server sweeps stale streams")
         ->envname("REDRED_CLEANUP_INTERVAL_MS")->capture_default_str();
+    cmd.add_option("--max-recording-bytes", c.max_recording_bytes, "Largest recording of one stream")
+        ->envname("REDRED_MAX_RECORDING_BYTES")->capture_default_str();
     cmd.add_flag("--secure-cookies", c.secure_cookies, "Mark session cookies Secure (when served over HTTPS)")
         ->envname("REDRED_SECURE_COOKIES");
     add_cleanup_options(cmd, c);

@@ -39,6 +39,7 @@ struct Config {
     long long cleanup_streamer_gone_ms = 5LL * 60 * 1000;
     long long cleanup_waiting_ms = 24LL * 3600 * 1000;
     bool secure_cookies = false;
+    long long max_recording_bytes = 2LL * 1024 * 1024 * 1024;
 
     // Every problem at once; empty when the config is usable.
     std::vector<std::string> validate() const;

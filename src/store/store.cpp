@@ -284,6 +284,25 @@ int Store::count_comments(StreamId stream) {
     return q.integer(0);
 }
 
+// ---- recordings ----
+
+std::optional<RecordingRow> Store::find_recording(StreamId stream) {
+    auto q = db_.query("SELECT mime_type, bytes, chunks, created_at, updated_at FROM recordings WHERE live_stream_id = ?1");
+    q.bind_all(stream);
+    if (!q.step()) return std::nullopt;
+    return RecordingRow{stream, q.text(0), q.int64(1), q.integer(2), from_ms(q.int64(3)), from_ms(q.int64(4))};
+}
+
+RecordingRow Store::add_recording_chunk(StreamId stream, std::string_view mime_type, std::int64_t size, TimePoint now) {
+    auto q = db_.query(
+        "INSERT INTO recordings (live_stream_id, mime_type, bytes, chunks, created_at, updated_at) "
+        "VALUES (?1, ?2, ?3, 1, ?4, ?4) "
+        "ON CONFLICT (live_stream_id) DO UPDATE SET bytes = bytes + ?3, chunks = chunks + 1, updated_at = ?4");
+    q.bind_all(stream, mime_type, size, to_ms(now));
+    q.run();
+    return *find_recording(stream);
+}
+
 // ---- roles ----
 
 bool Store::change_role(std::string_view sql, StreamId stream, UserId user, std::optional<TimePoint> now) {

@@ -78,6 +78,15 @@ struct ViewerSampleRow {
     int viewers = 0;
 };
 
+struct RecordingRow {
+    StreamId stream_id = 0;
+    std::string mime_type;
+    std::int64_t bytes = 0;
+    int chunks = 0;          // the next chunk's sequence number
+    TimePoint created_at;
+    TimePoint updated_at;
+};
+
 struct RoleLists {
     std::vector<User> moderators;  // in the order they were appointed
     std::vector<User> vips;
@@ -143,6 +152,10 @@ public:
     // ---- statistics ----
     void add_viewer_sample(StreamId stream, TimePoint at, int viewers);
     std::vector<ViewerSampleRow> viewer_samples(StreamId stream);  // chronological
+
+    std::optional<RecordingRow> find_recording(StreamId stream);
+    // Records one more stored chunk of `size` bytes (creating the row on the first one).
+    RecordingRow add_recording_chunk(StreamId stream, std::string_view mime_type, std::int64_t size, TimePoint now);
 
     int schema_version();
 

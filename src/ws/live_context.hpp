@@ -43,6 +43,8 @@ struct LiveContext {
     std::chrono::seconds kick_ban{600};
     live::CleanupThresholds cleanup;
     RtcConfig rtc;
+    std::string recordings_dir;                           // <data-dir>/recordings
+    std::int64_t max_recording_bytes = 2LL * 1024 * 1024 * 1024;
     RoomRegistry* rooms = nullptr;  // set once the registry exists
 };
 

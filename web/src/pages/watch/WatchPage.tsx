@@ -13,6 +13,7 @@ import type { ServerMessage } from '../../live/socket';
 import { useLiveRoom } from '../../live/useLiveRoom';
 import { useIceServersPromise } from '../../live/useRtcConfig';
 import { ViewerPeer, type MediaPhase } from '../../live/viewerPeer';
+import { LazyRecordingPlayer as RecordingPlayer } from '../../recording/lazy';
 
 // After this long in `failed`, the page reconnects its socket: the streamer then offers a fresh peer.
 const mediaFailedReconnectMs = 5000;
@@ -134,7 +135,7 @@ export function WatchPage() {
           <span className={`badge badge--inline ${watchState === 'live' ? 'badge--live' : 'badge--idle'}`} data-testid="watch-state" data-state={watchState}>
             {stateLabels[watchState]}
           </span>
-          {state.viewersCount !== null && watchState !== 'ended' && (
+          {state.viewersCount !== null && watchState !== 'ended' && watchState !== 'kicked' && (
             <span data-testid="viewer-count" data-count={state.viewersCount}>
               {viewersLabel(state.viewersCount)}
             </span>
@@ -156,6 +157,7 @@ export function WatchPage() {
             />
           </section>
           {stream?.description ? <p className="description">{stream.description}</p> : null}
+          {watchState === 'ended' && <RecordingPlayer streamId={streamId} title={stream?.title ?? null} />}
           {(watchState === 'ended' || stream?.status === 'ended') && (
             <p>
               <Link to={`/live/${streamId}/stats`} data-testid="stats-link">
