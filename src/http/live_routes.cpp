@@ -228,6 +228,12 @@ net::awaitable<Response> stream_stats(Ctx ctx, const PathParams& params) {
                                      in->comments);
     Json body = stats;
     body.erase("duration_seconds");
+    // The count holds until now (or the end): close the series there so a chart spans the whole live time.
+    if (!body["series"].empty() && in->stream.started_at) {
+        const double end = live::to_unix_seconds(in->stream.ended_at.value_or(Clock::now()));
+        Json last = body["series"].back();
+        if (last["at"].get<double>() < end) body["series"].push_back({{"at", end}, {"viewers", last["viewers"]}});
+    }
     body["duration"] = stats.duration_seconds;
     body["stream_id"] = sid;
     body["status"] = live::status_name(in->stream.status);

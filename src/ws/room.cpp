@@ -176,7 +176,7 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
     if (user) {
         if (auto until = self->sanctions_.kicked_until(user->id, now)) {
             session->deliver(serialize({{"type", "kicked"},
-                                        {"reason", "you were kicked from this stream"},
+                                        {"reason", "removed from this stream"},
                                         {"until", live::to_unix_seconds(*until)},
                                         {"by", nullptr}}));
             session->close(static_cast<websocket::close_code>(kCloseKicked), "kicked");
@@ -199,6 +199,10 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
             }
             self->stream_.status = next->status;
             self->stream_.started_at = next->started_at;
+            // The statistics series starts at go-live with the count then (viewers may have been waiting).
+            const int waiting = self->presence_.viewers_count();
+            self->ctx_.database.write([id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
+                                      [](bool, std::string) {});
             logger()->info("stream live id={} streamer={}", id, user->username);
         }
         if (self->ended_) {  // ended while we were storing
@@ -560,7 +564,7 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
     }
     const auto kicked_connections = presence_.connections_of(user.id);
     auto notice = serialize({{"type", "kicked"},
-                             {"reason", "you were kicked by " + by_name},
+                             {"reason", "removed from this stream"},
                              {"until", live::to_unix_seconds(until)},
                              {"by", by_name}});
     for (auto c : kicked_connections) {
