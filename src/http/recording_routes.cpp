@@ -137,7 +137,7 @@ net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight,
     if (!current) co_return error_response(current.error());
     const int next_seq = *current ? (**current).chunks : 0;
     const std::int64_t bytes = *current ? (**current).bytes : 0;
-    if (*seq < next_seq) co_return json_response(http::status::ok, recording_json(**current));  // a retry: stored already
+    if (*seq < next_seq) co_return json_response(http::status::ok, {{"recording", recording_json(**current)}});  // a retry: stored already
     if (*seq > next_seq) {
         auto res = json_response(http::status::conflict, {{"error", "conflict"},
                                                           {"message", "chunks must arrive in order; send next_seq"},
@@ -164,7 +164,7 @@ net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight,
     };
     auto stored = co_await db::write<store::RecordingRow>(ctx->database, add_chunk_job);
     if (!stored) co_return error_response(stored.error());
-    co_return json_response(http::status::ok, recording_json(*stored));
+    co_return json_response(http::status::ok, {{"recording", recording_json(*stored)}});
 }
 
 net::awaitable<Response> get_recording(Ctx ctx, const PathParams& params) {
@@ -173,7 +173,7 @@ net::awaitable<Response> get_recording(Ctx ctx, const PathParams& params) {
     auto rec = co_await load_recording(ctx, *id);
     if (!rec) co_return error_response(rec.error());
     if (!*rec) co_return error_response(make_error(Errc::NotFound, "this stream has no recording"));
-    co_return json_response(http::status::ok, recording_json(**rec));
+    co_return json_response(http::status::ok, {{"recording", recording_json(**rec)}});
 }
 
 // bytes=a-b | bytes=a- | bytes=-n, against a file of `size` bytes. nullopt: not satisfiable.

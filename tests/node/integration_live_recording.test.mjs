@@ -32,11 +32,11 @@ test('chunks are stored in order, retries are idempotent, gaps get next_seq, Ran
   assert.equal((await putChunk(stream.id, 0, chunk(1000, 0x41), streamer.token)).status, 200);
   const second = await putChunk(stream.id, 1, chunk(2000, 0x42), streamer.token);
   assert.equal(second.status, 200);
-  assert.equal(second.body.bytes, 3000);
-  assert.equal(second.body.next_seq, 2);
+  assert.equal(second.body.recording.bytes, 3000);
+  assert.equal(second.body.recording.next_seq, 2);
   const retry = await putChunk(stream.id, 1, chunk(2000, 0x42), streamer.token);
   assert.equal(retry.status, 200, 'a retried chunk is acknowledged again');
-  assert.equal(retry.body.bytes, 3000, 'and not stored twice');
+  assert.equal(retry.body.recording.bytes, 3000, 'and not stored twice');
   const gap = await putChunk(stream.id, 5, chunk(10, 0x43), streamer.token);
   assert.equal(gap.status, 409);
   assert.equal(gap.body.next_seq, 2);
@@ -84,7 +84,7 @@ test('a recording survives a restart, and a crash tail is cut back to the acknow
   server = await startRedred({ dataDir: server.dataDir, args: ['--max-recording-bytes', '100000'] });
   const info = await api(server, `/api/live/${stream.id}/recording/`);
   assert.equal(info.status, 200);
-  assert.equal(info.body.bytes, 500);
+  assert.equal(info.body.recording.bytes, 500);
   const studio2 = await join(server, stream.id, { account: streamer });
   assert.equal((await putChunk(stream.id, 1, chunk(100, 0x62), streamer.token)).status, 200);
   const file = Buffer.from(await (await fetch(`${server.url}/api/live/${stream.id}/recording/file`)).arrayBuffer());

@@ -1,13 +1,15 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, errorMessage } from '../../api/http';
 import { getLiveStream, getStreamStats, type LiveStream, type StreamStats } from '../../api/live';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { formatDateTime, formatDuration } from '../../live/format';
-import { ViewersChart } from './ViewersChart';
+import { LazyRecordingPlayer as RecordingPlayer } from '../../recording/lazy';
 
 const livePollMs = 5000;
+// Chart.js is most of the app's weight: loaded only on this page.
+const ViewersChart = lazy(() => import('./ViewersChart').then((module) => ({ default: module.ViewersChart })));
 
 // Statistics of one stream: the seed's figures and viewers over time. Refreshes while the stream is live.
 export function StatsPage() {
@@ -63,6 +65,7 @@ export function StatsPage() {
       <ErrorAlert messages={error === null ? [] : [{ id: 'stats', text: error }]} />
       {stats && (
         <>
+          {stats.status === 'ended' && <RecordingPlayer streamId={streamId} title={stream?.title ?? null} />}
           <dl className="figures" data-testid="stats-figures">
             <Figure label="Viewers now" value={String(stats.viewersCount)} testId="stat-viewers" />
             <Figure label="Peak viewers" value={String(stats.peakViewers)} testId="stat-peak" />
@@ -77,7 +80,9 @@ export function StatsPage() {
             {stats.series.length === 0 ? (
               <p className="muted">No samples yet: they are recorded while the stream is live.</p>
             ) : (
-              <ViewersChart series={stats.series} />
+              <Suspense fallback={<p className="muted">Loading the chart…</p>}>
+                <ViewersChart series={stats.series} />
+              </Suspense>
             )}
             <p className="muted">
               {stats.startedAt !== null ? `Started ${formatDateTime(stats.startedAt)}` : 'Not started yet'}

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { ApiError, errorMessage } from '../../api/http';
 import { endLiveStream, getLiveStream, type LiveStream } from '../../api/live';
+import { getRecording } from '../../api/recording';
 import { ErrorAlert, type AlertMessage } from '../../components/ErrorAlert';
 import { RequireUser } from '../../components/RequireUser';
 import { useAuth } from '../../hooks/useAuth';
@@ -15,7 +16,13 @@ import { connectionKey } from '../../live/peerRegistry';
 import { StreamerPeers } from '../../live/streamerPeers';
 import { useLiveRoom } from '../../live/useLiveRoom';
 import { useIceServers } from '../../live/useRtcConfig';
+import { formatBytes } from '../../recording/format';
+import { StudioRecorder, type RecorderStatus } from '../../recording/studioRecorder';
+import { RecordingPanel } from './RecordingPanel';
 import { ViewerList } from './ViewerList';
+
+// How long ending the stream waits for the recording's last chunk to upload.
+const recordingFlushMs = 4000;
 
 export function StudioPage() {
   usePageTitle('Studio');
@@ -89,6 +96,13 @@ function Studio({ initial }: { initial: LiveStream }) {
   const peersRef = useRef<StreamerPeers | null>(null);
   const previewRef = useRef<HTMLVideoElement>(null);
   const viewersTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const [recordOn, setRecordOn] = useState(false);
+  const recordOnRef = useRef(false);
+  const recorderRef = useRef<StudioRecorder | null>(null);
+  const [recording, setRecording] = useState<RecorderStatus | null>(null);
+  const [recordProblem, setRecordProblem] = useState<string | null>(null);
+  const [recordBlocked, setRecordBlocked] = useState<string | null>(null);
+  const [ending, setEnding] = useState(false);
 
   const requestViewers = useRef<() => void>(() => {});
   const onSignal = useCallback((message: ServerMessage) => {
@@ -137,6 +151,7 @@ function Studio({ initial }: { initial: LiveStream }) {
   const over = state.finish === 'ended' || state.finish === 'replaced';
   useEffect(() => {
     if (!over) return;
+    void recorderRef.current?.stop(recordingFlushMs);
     peersRef.current?.closeAll();
     peersRef.current = null;
     captureRef.current?.stop();
@@ -148,6 +163,7 @@ function Studio({ initial }: { initial: LiveStream }) {
   useEffect(
     () => () => {
       clearTimeout(viewersTimer.current);
+      recorderRef.current?.dispose();
       peersRef.current?.closeAll();
       captureRef.current?.stop();
     },
@@ -195,6 +211,7 @@ function Studio({ initial }: { initial: LiveStream }) {
         captureRef.current = next;
         setCurrent(next);
         await peersRef.current?.replaceTracks({ video: next.video, audio: next.audio });
+        recorderRef.current?.setSource(next.video, next.audio); // same recording, new picture and sound
         previous?.stop();
         void refreshDevices(); // labels are known once permission was given
         return next;
@@ -208,6 +225,30 @@ function Studio({ initial }: { initial: LiveStream }) {
     [cameraId, microphoneId, refreshDevices],
   );
 
+  /** Starts the one recording of this stream (uploads wait and retry until the server has it live). */
+  const startRecorder = (source: Capture) => {
+    if (recorderRef.current !== null) return;
+    setRecordProblem(null);
+    try {
+      recorderRef.current = new StudioRecorder(streamId, source.video, source.audio, setRecording);
+    } catch (error) {
+      recordOnRef.current = false;
+      setRecordOn(false);
+      setRecordProblem(`Cannot record: ${errorMessage(error)}`);
+    }
+  };
+
+  const toggleRecord = (on: boolean) => {
+    recordOnRef.current = on;
+    setRecordOn(on);
+    if (setupPhase !== 'live' || over) return; // armed: starts with Go live
+    const recorder = recorderRef.current;
+    if (recorder === null) {
+      if (on && captureRef.current !== null) startRecorder(captureRef.current);
+    } else if (on) recorder.resume();
+    else recorder.pause();
+  };
+
   const goLive = async () => {
     setActionError(null);
     const source = captureRef.current ?? (await startSource(mode));
@@ -219,7 +260,25 @@ function Studio({ initial }: { initial: LiveStream }) {
       (total, connected) => setPeerStats({ total, connected }),
     );
     setPhase('live');
+    if (recordOnRef.current) startRecorder(source);
   };
+
+  // A stream that already has a recording (the studio was reloaded while recording) cannot continue it:
+  // a second recorder would start a second WebM file inside the first.
+  useEffect(() => {
+    if (initial.status !== 'live') return;
+    const controller = new AbortController();
+    getRecording(streamId, controller.signal)
+      .then((existing) => {
+        if (existing !== null && existing.bytes > 0) {
+          setRecordBlocked(
+            `This stream already has a recording (${formatBytes(existing.bytes)}) from before this page was reloaded. It is kept and offered after the stream; it cannot be continued from here.`,
+          );
+        }
+      })
+      .catch(() => {});
+    return () => controller.abort();
+  }, [initial.status, streamId]);
 
   useEffect(() => {
     if (iceServers !== null) peersRef.current?.setIceServers(iceServers);
@@ -238,6 +297,14 @@ function Studio({ initial }: { initial: LiveStream }) {
   const endStream = async () => {
     if (!window.confirm('End the stream for everyone? This cannot be undone.')) return;
     setActionError(null);
+    const recorder = recorderRef.current;
+    if (recorder !== null) {
+      // The last chunk goes up while the stream is still live (the server takes chunks only then).
+      setEnding(true);
+      const saved = await recorder.stop(recordingFlushMs);
+      setEnding(false);
+      if (!saved) setRecordProblem('The end of the recording could not be uploaded in time; what was uploaded is kept.');
+    }
     if (send({ type: 'end_stream' })) return;
     try {
       await endLiveStream(streamId);
@@ -294,6 +361,12 @@ function Studio({ initial }: { initial: LiveStream }) {
           <p>
             Thanks for streaming. <Link to={`/live/${streamId}/stats`}>See how it went</Link> or <Link to="/new">start another stream</Link>.
           </p>
+          {recording !== null && recording.uploadedBytes > 0 && (
+            <p data-testid="studio-recording-saved">
+              Your recording ({formatBytes(recording.uploadedBytes)}) is on the <Link to={`/live/${streamId}/stats`}>stream’s page</Link>, to play and
+              download.
+            </p>
+          )}
         </div>
       ) : phase === 'replaced' ? (
         <div className="card" data-testid="studio-replaced">
@@ -377,8 +450,8 @@ function Studio({ initial }: { initial: LiveStream }) {
                     <span className="button__dot" aria-hidden="true" /> Go live
                   </button>
                 ) : (
-                  <button type="button" className="button button--primary" data-testid="end-stream" onClick={() => void endStream()}>
-                    <span className="button__square" aria-hidden="true" /> End stream
+                  <button type="button" className="button button--primary" data-testid="end-stream" disabled={ending} onClick={() => void endStream()}>
+                    <span className="button__square" aria-hidden="true" /> {ending ? 'Saving the recording…' : 'End stream'}
                   </button>
                 )}
               </div>
@@ -389,6 +462,17 @@ function Studio({ initial }: { initial: LiveStream }) {
                 </p>
               )}
             </section>
+
+            <RecordingPanel
+              streamId={streamId}
+              on={recordOn}
+              live={phase === 'live'}
+              status={recording}
+              blocked={recordBlocked}
+              problem={recordProblem}
+              now={now}
+              onToggle={toggleRecord}
+            />
 
             {phase === 'live' && (
               <section className="card" aria-labelledby="live-stats-heading">
