@@ -35,11 +35,16 @@ net::awaitable<Result<T>> write(store::Database& database, const Job& job) {
         auto outcome = std::make_shared<std::optional<Result<T>>>();
         database.write([work, outcome](store::Store& s) { outcome->emplace((*work)(s)); },
                        [shared_handler, outcome](bool ok, std::string error) {
-                           if (ok && outcome->has_value()) detail::complete<T>(shared_handler, std::move(**outcome));
-                           else detail::complete<T>(shared_handler, Result<T>(make_error(Errc::Unavailable, "database write failed: " + error)));
+                           if (ok && outcome->has_value())
+                               detail::complete<T>(shared_handler, std::move(**outcome));
+                           else
+                               detail::complete<T>(
+                                   shared_handler,
+                                   Result<T>(make_error(Errc::Unavailable, "database write failed: " + error)));
                        });
     };
-    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation), net::use_awaitable);
+    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation),
+                                                                               net::use_awaitable);
 }
 
 template <class T, class Job>
@@ -57,9 +62,11 @@ net::awaitable<Result<T>> read(store::Database& database, const Job& job) {
             detail::complete<T>(shared_handler, std::move(*out));
         });
         if (!queued)
-            detail::complete<T>(shared_handler, Result<T>(make_error(Errc::Unavailable, "the database is overloaded or closed")));
+            detail::complete<T>(shared_handler,
+                                Result<T>(make_error(Errc::Unavailable, "the database is overloaded or closed")));
     };
-    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation), net::use_awaitable);
+    return net::async_initiate<const net::use_awaitable_t<>&, void(Result<T>)>(std::move(initiation),
+                                                                               net::use_awaitable);
 }
 
 }  // namespace redred::db

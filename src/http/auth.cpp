@@ -11,7 +11,9 @@ namespace {
 
 using live::Clock;
 
-auto logger() { return log::get("http"); }
+auto logger() {
+    return log::get("http");
+}
 
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
@@ -72,8 +74,8 @@ net::awaitable<Response> start_session(std::shared_ptr<AuthContext> ctx, store::
     };
     auto saved = co_await db::write<Ok>(ctx->database, create_session_job);
     if (!saved) co_return error_response(saved.error());
-    auto res = json_response(status, {{"user", user_json(user)}, {"token", token},
-                                      {"expires_at", live::to_unix_seconds(expires)}});
+    auto res = json_response(
+        status, {{"user", user_json(user)}, {"token", token}, {"expires_at", live::to_unix_seconds(expires)}});
     res.set(http::field::set_cookie, session_cookie(*ctx, token, ctx->session_ttl));
     co_return res;
 }
@@ -91,8 +93,7 @@ net::awaitable<Response> handle_register(std::shared_ptr<AuthContext> ctx, const
     std::string name = *username;
     std::string stored = *hash;
     auto create_user_job = [name, stored, now](store::Store& s) { return s.create_user(name, stored, now); };
-    auto created = co_await db::write<store::User>(
-        ctx->database, create_user_job);
+    auto created = co_await db::write<store::User>(ctx->database, create_user_job);
     if (!created) co_return error_response(created.error());
     logger()->info("user registered id={} username={}", created->id, created->username);
     co_return co_await start_session(ctx, *created, http::status::created);
@@ -102,9 +103,10 @@ net::awaitable<Response> handle_login(std::shared_ptr<AuthContext> ctx, const Re
     auto creds = parse_credentials(req);
     if (!creds) co_return error_response(creds.error());
     std::string name = creds->username;
-    auto find_credentials_job = [name](store::Store& s) -> Result<std::optional<store::Credentials>> { return s.find_credentials(name); };
-    auto found = co_await db::read<std::optional<store::Credentials>>(
-        ctx->database, find_credentials_job);
+    auto find_credentials_job = [name](store::Store& s) -> Result<std::optional<store::Credentials>> {
+        return s.find_credentials(name);
+    };
+    auto found = co_await db::read<std::optional<store::Credentials>>(ctx->database, find_credentials_job);
     if (!found) co_return error_response(found.error());
     // Unknown users cost the same argon2id verification, so timing does not tell which names exist.
     static const std::string kDummyHash = crypto::hash_password("redred-dummy-password").value_or("");
@@ -180,9 +182,10 @@ net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, con
     if (!token || token->empty() || token->size() > 256) co_return std::nullopt;
     auto hash = crypto::token_hash(*token);
     const auto now = Clock::now();
-    auto find_session_user_job = [hash, now](store::Store& s) -> Result<std::optional<store::User>> { return s.find_session_user(hash, now); };
-    auto user = co_await db::read<std::optional<store::User>>(
-        ctx.database, find_session_user_job);
+    auto find_session_user_job = [hash, now](store::Store& s) -> Result<std::optional<store::User>> {
+        return s.find_session_user(hash, now);
+    };
+    auto user = co_await db::read<std::optional<store::User>>(ctx.database, find_session_user_job);
     if (!user || !user->has_value()) co_return std::nullopt;
     co_return Identity{**user, via_cookie};
 }
@@ -236,7 +239,8 @@ void add_auth_routes(Router& router, std::shared_ptr<AuthContext> ctx) {
                [ctx](const Request& req, const PathParams&) { return handle_login(ctx, req); });
     router.add(http::verb::post, "/api/auth/logout/",
                [ctx](const Request& req, const PathParams&) { return handle_logout(ctx, req); });
-    router.add(http::verb::get, "/api/me/", [ctx](const Request& req, const PathParams&) { return handle_me(ctx, req); });
+    router.add(http::verb::get, "/api/me/",
+               [ctx](const Request& req, const PathParams&) { return handle_me(ctx, req); });
 }
 
 }  // namespace redred::http_server

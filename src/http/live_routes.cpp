@@ -20,7 +20,9 @@ using live::Role;
 using ws::Json;
 using Ctx = std::shared_ptr<ws::LiveContext>;
 
-auto logger() { return log::get("http"); }
+auto logger() {
+    return log::get("http");
+}
 
 Result<live::StreamId> stream_id_param(const PathParams& params) {
     auto it = params.find("id");
@@ -88,9 +90,10 @@ net::awaitable<Response> create_stream(Ctx ctx, const Request& req) {
     const auto now = Clock::now();
     const auto user = who.user.id;
     std::string t = *title, d = *description;
-    auto create_stream_job = [user, t, d, now](store::Store& s) -> Result<store::StreamRow> { return s.create_stream(user, t, d, now); };
-    auto row = co_await db::write<store::StreamRow>(
-        ctx->database, create_stream_job);
+    auto create_stream_job = [user, t, d, now](store::Store& s) -> Result<store::StreamRow> {
+        return s.create_stream(user, t, d, now);
+    };
+    auto row = co_await db::write<store::StreamRow>(ctx->database, create_stream_job);
     if (!row) co_return error_response(row.error());
     logger()->info("stream created id={} streamer={}", row->id, who.user.username);
     co_return json_response(http::status::created, {{"stream", ws::stream_json(*row)}});
@@ -100,29 +103,31 @@ net::awaitable<Response> list_streams(Ctx ctx, const Request& req) {
     std::optional<live::StreamStatus> status;
     if (auto s = query_param(req.target(), "status"); s && !s->empty()) {
         status = live::parse_status(*s);
-        if (!status) co_return error_response(make_error(Errc::BadInput, "status must be waiting, live or ended", "status"));
+        if (!status)
+            co_return error_response(make_error(Errc::BadInput, "status must be waiting, live or ended", "status"));
     }
     auto page = page_of(req);
     if (!page) co_return error_response(page.error());
     const live::Page p = *page;
     auto list_streams_job = [status, p](store::Store& s) -> Result<std::pair<std::vector<store::StreamRow>, int>> {
-            return std::make_pair(s.list_streams(status, p.limit, p.offset), s.count_streams(status));
-        };
-    auto rows = co_await db::read<std::pair<std::vector<store::StreamRow>, int>>(
-        ctx->database, list_streams_job);
+        return std::make_pair(s.list_streams(status, p.limit, p.offset), s.count_streams(status));
+    };
+    auto rows = co_await db::read<std::pair<std::vector<store::StreamRow>, int>>(ctx->database, list_streams_job);
     if (!rows) co_return error_response(rows.error());
     Json results = Json::array();
     for (const auto& r : rows->first) results.push_back(ws::stream_json(r));
-    co_return json_response(http::status::ok, {{"results", results}, {"count", rows->second}, {"limit", p.limit}, {"offset", p.offset}});
+    co_return json_response(http::status::ok,
+                            {{"results", results}, {"count", rows->second}, {"limit", p.limit}, {"offset", p.offset}});
 }
 
 net::awaitable<Response> recently_ended(Ctx ctx, const Request& req) {
     auto page = page_of(req);
     if (!page) co_return error_response(page.error());
     const int limit = page->limit;
-    auto list_recently_ended_job = [limit](store::Store& s) -> Result<std::vector<store::StreamRow>> { return s.list_recently_ended(limit); };
-    auto rows = co_await db::read<std::vector<store::StreamRow>>(
-        ctx->database, list_recently_ended_job);
+    auto list_recently_ended_job = [limit](store::Store& s) -> Result<std::vector<store::StreamRow>> {
+        return s.list_recently_ended(limit);
+    };
+    auto rows = co_await db::read<std::vector<store::StreamRow>>(ctx->database, list_recently_ended_job);
     if (!rows) co_return error_response(rows.error());
     Json results = Json::array();
     for (const auto& r : *rows) results.push_back(ws::stream_json(r));
@@ -142,21 +147,31 @@ net::awaitable<Response> get_stream(Ctx ctx, const PathParams& params) {
     co_return json_response(http::status::ok, {{"stream", ws::stream_json(*row)}});
 }
 
-net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParams& params) {
+// Signs the caller in (401/403 as require_user), loads the stream named in the path (404), and checks that
+// the caller's role there may do `action` (403). On success `stream` holds the row.
+net::awaitable<std::optional<Response>> authorize(const Ctx& ctx, const Request& req, const PathParams& params,
+                                                  live::Action action, store::StreamRow& stream) {
     Identity who;
-    if (auto refused = co_await require_user(*ctx->auth, req, who)) co_return std::move(*refused);
+    if (auto refused = co_await require_user(*ctx->auth, req, who)) co_return refused;
     auto id = stream_id_param(params);
     if (!id) co_return error_response(id.error());
     auto row = co_await load_stream(ctx, *id);
     if (!row) co_return error_response(row.error());
     const Role role = co_await role_in(ctx, *row, who);
-    if (auto ok = live::require(role, live::Action::EndStream); !ok) co_return error_response(ok.error());
-    if (row->status == live::StreamStatus::Ended) co_return error_response(make_error(Errc::Conflict, "this stream has already ended"));
-    if (auto room = ctx->rooms->find(*id)) {
-        room->end("api");
-    }
+    if (auto ok = live::require(role, action); !ok) co_return error_response(ok.error());
+    stream = std::move(*row);
+    co_return std::nullopt;
+}
+
+net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParams& params) {
+    store::StreamRow stream;
+    if (auto refused = co_await authorize(ctx, req, params, live::Action::EndStream, stream))
+        co_return std::move(*refused);
+    if (stream.status == live::StreamStatus::Ended)
+        co_return error_response(make_error(Errc::Conflict, "this stream has already ended"));
+    const auto sid = stream.id;
+    if (auto room = ctx->rooms->find(sid)) room->end("api");
     const auto now = Clock::now();
-    const auto sid = *id;
     auto set_stream_ended_job = [sid, now](store::Store& s) -> Result<store::StreamRow> {
         s.set_stream_ended(sid, now);  // false when the room got there first: same outcome
         return *s.find_stream(sid);
@@ -194,7 +209,8 @@ net::awaitable<Response> list_comments(Ctx ctx, const Request& req, const PathPa
         j.erase("type");
         results.push_back(std::move(j));
     }
-    co_return json_response(http::status::ok, {{"results", results}, {"count", listing->count}, {"limit", p.limit}, {"offset", p.offset}});
+    co_return json_response(
+        http::status::ok, {{"results", results}, {"count", listing->count}, {"limit", p.limit}, {"offset", p.offset}});
 }
 
 net::awaitable<Response> stream_stats(Ctx ctx, const PathParams& params) {
@@ -274,15 +290,9 @@ net::awaitable<Response> get_roles(Ctx ctx, const PathParams& params) {
 
 // POST /moderators/ {username}, DELETE /moderators/<username>/, and the same for vips.
 net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathParams& params, bool moderator, bool add) {
-    Identity who;
-    if (auto refused = co_await require_user(*ctx->auth, req, who)) co_return std::move(*refused);
-    auto id = stream_id_param(params);
-    if (!id) co_return error_response(id.error());
-    auto row = co_await load_stream(ctx, *id);
-    if (!row) co_return error_response(row.error());
-    const Role role = co_await role_in(ctx, *row, who);
-    if (auto ok = live::require(role, moderator ? live::Action::AppointModerator : live::Action::GrantVip); !ok)
-        co_return error_response(ok.error());
+    store::StreamRow stream;
+    const auto action = moderator ? live::Action::AppointModerator : live::Action::GrantVip;
+    if (auto refused = co_await authorize(ctx, req, params, action, stream)) co_return std::move(*refused);
     std::string username;
     if (add) {
         auto body = json_body(req);
@@ -293,20 +303,21 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
     } else {
         username = params.at("username");
     }
-    const auto sid = *id;
-    const auto streamer = row->streamer_id;
+    const auto sid = stream.id;
+    const auto streamer = stream.streamer_id;
     const auto now = Clock::now();
     auto change_role_job = [sid, streamer, username, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
-            auto user = s.find_user_by_name(username);
-            if (!user) return make_error(Errc::NotFound, "no user named '" + username + "'", "username");
-            if (user->id == streamer)
-                return make_error(Errc::BadInput, "the streamer already has every permission", "username");
-            if (moderator) add ? s.add_moderator(sid, user->id, now) : s.remove_moderator(sid, user->id);
-            else add ? s.add_vip(sid, user->id, now) : s.remove_vip(sid, user->id);
-            return s.roles(sid);
-        };
-    auto roles = co_await db::write<store::RoleLists>(
-        ctx->database, change_role_job);
+        auto user = s.find_user_by_name(username);
+        if (!user) return make_error(Errc::NotFound, "no user named '" + username + "'", "username");
+        if (user->id == streamer)
+            return make_error(Errc::BadInput, "the streamer already has every permission", "username");
+        if (moderator)
+            add ? s.add_moderator(sid, user->id, now) : s.remove_moderator(sid, user->id);
+        else
+            add ? s.add_vip(sid, user->id, now) : s.remove_vip(sid, user->id);
+        return s.roles(sid);
+    };
+    auto roles = co_await db::write<store::RoleLists>(ctx->database, change_role_job);
     if (!roles) co_return error_response(roles.error());
     if (auto room = ctx->rooms->find(sid)) room->reload_roles(*roles);
     co_return json_response(http::status::ok, roles_body(*roles));
@@ -322,7 +333,8 @@ net::awaitable<Response> rtc_config(Ctx ctx, const Request& req) {
         const auto expires = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count() +
                              rtc.turn_ttl_seconds;
         auto credential = crypto::turn_credential(rtc.turn_secret, name, expires);
-        servers.push_back({{"urls", rtc.turn_urls}, {"username", credential.username}, {"credential", credential.credential}});
+        servers.push_back(
+            {{"urls", rtc.turn_urls}, {"username", credential.username}, {"credential", credential.credential}});
     }
     co_return json_response(http::status::ok, {{"iceServers", servers}, {"ttl", rtc.turn_ttl_seconds}});
 }
@@ -332,8 +344,9 @@ net::awaitable<void> open_stream_socket(Ctx ctx, beast::tcp_stream stream, Reque
     auto who = co_await authenticate(*ctx->auth, req, /*allow_query=*/true);
     auto room = co_await ctx->rooms->get(id);
     if (!room || !websocket::is_upgrade(req)) {
-        auto res = room ? error_response(http::status::upgrade_required, "bad_input", "this endpoint speaks WebSocket only")
-                        : error_response(room.error());
+        auto res =
+            room ? error_response(http::status::upgrade_required, "bad_input", "this endpoint speaks WebSocket only")
+                 : error_response(room.error());
         res.keep_alive(false);
         res.prepare_payload();
         error_code ec;
@@ -365,12 +378,17 @@ void add_live_routes(Router& router, Ctx ctx) {
     const auto get = http::verb::get, post = http::verb::post, del = http::verb::delete_;
     router.add(post, "/api/live/create/", [ctx](const Request& r, const PathParams&) { return create_stream(ctx, r); });
     router.add(get, "/api/live/", [ctx](const Request& r, const PathParams&) { return list_streams(ctx, r); });
-    router.add(get, "/api/live/ended/recent/", [ctx](const Request& r, const PathParams&) { return recently_ended(ctx, r); });
+    router.add(get, "/api/live/ended/recent/",
+               [ctx](const Request& r, const PathParams&) { return recently_ended(ctx, r); });
     router.add(get, "/api/live/:id/", [ctx](const Request&, const PathParams& p) { return get_stream(ctx, p); });
-    router.add(post, "/api/live/:id/end/", [ctx](const Request& r, const PathParams& p) { return end_stream(ctx, r, p); });
-    router.add(get, "/api/live/:id/comments/", [ctx](const Request& r, const PathParams& p) { return list_comments(ctx, r, p); });
-    router.add(get, "/api/live/:id/stats/", [ctx](const Request&, const PathParams& p) { return stream_stats(ctx, p); });
-    router.add(get, "/api/live/:id/viewers/", [ctx](const Request& r, const PathParams& p) { return stream_viewers(ctx, r, p); });
+    router.add(post, "/api/live/:id/end/",
+               [ctx](const Request& r, const PathParams& p) { return end_stream(ctx, r, p); });
+    router.add(get, "/api/live/:id/comments/",
+               [ctx](const Request& r, const PathParams& p) { return list_comments(ctx, r, p); });
+    router.add(get, "/api/live/:id/stats/",
+               [ctx](const Request&, const PathParams& p) { return stream_stats(ctx, p); });
+    router.add(get, "/api/live/:id/viewers/",
+               [ctx](const Request& r, const PathParams& p) { return stream_viewers(ctx, r, p); });
     router.add(get, "/api/live/:id/roles/", [ctx](const Request&, const PathParams& p) { return get_roles(ctx, p); });
     router.add(post, "/api/live/:id/moderators/",
                [ctx](const Request& r, const PathParams& p) { return change_role(ctx, r, p, true, true); });
@@ -381,22 +399,23 @@ void add_live_routes(Router& router, Ctx ctx) {
     router.add(del, "/api/live/:id/vips/:username/",
                [ctx](const Request& r, const PathParams& p) { return change_role(ctx, r, p, false, false); });
     router.add(get, "/api/rtc/config", [ctx](const Request& r, const PathParams&) { return rtc_config(ctx, r); });
-    router.add_stream(get, "/ws/live/:id/", [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) -> net::awaitable<void> {
-        return [](Ctx c, beast::tcp_stream s, Request r) -> net::awaitable<void> {
-            const std::string target(r.target());
-            const auto path = target.substr(0, target.find('?'));
-            auto segments = split_path(path);
-            PathParams params{{"id", segments.size() >= 3 ? segments[2] : ""}};
-            auto id = stream_id_param(params);
-            if (!id) {
-                auto res = error_response(id.error(), 11, false);
-                error_code ec;
-                co_await http::async_write(s, res, net::redirect_error(use_awaitable, ec));
-                co_return;
-            }
-            co_await open_stream_socket(c, std::move(s), std::move(r), *id);
-        }(ctx, std::move(stream), std::move(req));
-    });
+    router.add_stream(get, "/ws/live/:id/",
+                      [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) -> net::awaitable<void> {
+                          return [](Ctx c, beast::tcp_stream s, Request r) -> net::awaitable<void> {
+                              const std::string target(r.target());
+                              const auto path = target.substr(0, target.find('?'));
+                              auto segments = split_path(path);
+                              PathParams params{{"id", segments.size() >= 3 ? segments[2] : ""}};
+                              auto id = stream_id_param(params);
+                              if (!id) {
+                                  auto res = error_response(id.error(), 11, false);
+                                  error_code ec;
+                                  co_await http::async_write(s, res, net::redirect_error(use_awaitable, ec));
+                                  co_return;
+                              }
+                              co_await open_stream_socket(c, std::move(s), std::move(r), *id);
+                          }(ctx, std::move(stream), std::move(req));
+                      });
 }
 
 }  // namespace redred::http_server

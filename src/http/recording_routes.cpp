@@ -70,7 +70,8 @@ net::awaitable<std::string> append_chunk(std::string path, std::int64_t acknowle
             }
             done += static_cast<std::size_t>(n);
         }
-        if (error.empty() && ::fdatasync(fd) != 0) error = std::string("cannot sync the recording: ") + std::strerror(errno);
+        if (error.empty() && ::fdatasync(fd) != 0)
+            error = std::string("cannot sync the recording: ") + std::strerror(errno);
     }
     ::close(fd);
     co_return error;
@@ -92,11 +93,14 @@ net::awaitable<std::string> read_range(std::string path, std::int64_t offset, st
 }
 
 net::awaitable<Result<std::optional<store::RecordingRow>>> load_recording(const Ctx& ctx, live::StreamId id) {
-    auto find_recording_job = [id](store::Store& s) -> Result<std::optional<store::RecordingRow>> { return s.find_recording(id); };
+    auto find_recording_job = [id](store::Store& s) -> Result<std::optional<store::RecordingRow>> {
+        return s.find_recording(id);
+    };
     co_return co_await db::read<std::optional<store::RecordingRow>>(ctx->database, find_recording_job);
 }
 
-net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight, const Request& req, const PathParams& params) {
+net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight, const Request& req,
+                                   const PathParams& params) {
     Identity who;
     if (auto refused = co_await require_user(*ctx->auth, req, who)) co_return std::move(*refused);
     auto id = parse_number(params.at("id"));
@@ -120,7 +124,8 @@ net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight,
     {
         std::lock_guard lock(in_flight->mutex);
         if (!in_flight->streams.insert(sid).second) {
-            auto res = error_response(make_error(Errc::Conflict, "another chunk of this recording is being stored; retry"));
+            auto res =
+                error_response(make_error(Errc::Conflict, "another chunk of this recording is being stored; retry"));
             co_return res;
         }
     }
@@ -137,11 +142,13 @@ net::awaitable<Response> put_chunk(Ctx ctx, std::shared_ptr<InFlight> in_flight,
     if (!current) co_return error_response(current.error());
     const int next_seq = *current ? (**current).chunks : 0;
     const std::int64_t bytes = *current ? (**current).bytes : 0;
-    if (*seq < next_seq) co_return json_response(http::status::ok, {{"recording", recording_json(**current)}});  // a retry: stored already
+    if (*seq < next_seq)
+        co_return json_response(http::status::ok,
+                                {{"recording", recording_json(**current)}});  // a retry: stored already
     if (*seq > next_seq) {
-        auto res = json_response(http::status::conflict, {{"error", "conflict"},
-                                                          {"message", "chunks must arrive in order; send next_seq"},
-                                                          {"next_seq", next_seq}});
+        auto res = json_response(
+            http::status::conflict,
+            {{"error", "conflict"}, {"message", "chunks must arrive in order; send next_seq"}, {"next_seq", next_seq}});
         co_return res;
     }
     if (bytes + static_cast<std::int64_t>(req.body().size()) > ctx->max_recording_bytes)
@@ -218,7 +225,8 @@ net::awaitable<void> serve_file(Ctx ctx, beast::tcp_stream stream, Request req) 
         if (!range_header.empty()) {
             auto range = parse_range(range_header, size);
             if (!range) {
-                res = error_response(http::status::range_not_satisfiable, "bad_input", "the requested range is outside the recording");
+                res = error_response(http::status::range_not_satisfiable, "bad_input",
+                                     "the requested range is outside the recording");
                 res.set(http::field::content_range, "bytes */" + std::to_string(size));
             } else {
                 std::tie(from, to) = *range;
@@ -234,8 +242,10 @@ net::awaitable<void> serve_file(Ctx ctx, beast::tcp_stream stream, Request req) 
             std::string body = co_await net::co_spawn(ctx->auth->blocking, std::move(reading), use_awaitable);
             res.result(partial ? http::status::partial_content : http::status::ok);
             if (partial)
-                res.set(http::field::content_range, "bytes " + std::to_string(from) + "-" + std::to_string(from + static_cast<std::int64_t>(body.size()) - 1) +
-                                                        "/" + std::to_string(size));
+                res.set(http::field::content_range,
+                        "bytes " + std::to_string(from) + "-" +
+                            std::to_string(from + static_cast<std::int64_t>(body.size()) - 1) + "/" +
+                            std::to_string(size));
             res.set(http::field::content_type, rec->mime_type);
             res.set(http::field::content_disposition, "inline; filename=\"stream-" + std::to_string(*id) + ".webm\"");
             res.body() = std::move(body);
@@ -264,9 +274,12 @@ void add_recording_routes(Router& router, Ctx ctx) {
     auto in_flight = std::make_shared<InFlight>();
     router.add(http::verb::put, "/api/live/:id/recording/chunks/:seq/",
                [ctx, in_flight](const Request& r, const PathParams& p) { return put_chunk(ctx, in_flight, r, p); });
-    router.add(http::verb::get, "/api/live/:id/recording/", [ctx](const Request&, const PathParams& p) { return get_recording(ctx, p); });
+    router.add(http::verb::get, "/api/live/:id/recording/",
+               [ctx](const Request&, const PathParams& p) { return get_recording(ctx, p); });
     router.add_stream(http::verb::get, "/api/live/:id/recording/file",
-                      [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) { return serve_file(ctx, std::move(stream), std::move(req)); });
+                      [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                          return serve_file(ctx, std::move(stream), std::move(req));
+                      });
 }
 
 }  // namespace redred::http_server

@@ -7,7 +7,9 @@
 namespace redred::ws {
 namespace {
 
-auto logger() { return log::get("ws"); }
+auto logger() {
+    return log::get("ws");
+}
 
 live::CleanupFacts facts_of(const store::StreamRow& row) {
     live::CleanupFacts f;
@@ -84,7 +86,9 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
             room->end(why);  // tells every connected client
         } else {
             const auto id = row.id;
-            auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
+            auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> {
+                return s.set_stream_ended(id, now);
+            };
             co_await db::write<bool>(ctx.database, set_stream_ended_job);
         }
     }

@@ -13,7 +13,9 @@ using live::Action;
 using live::Clock;
 using live::Role;
 
-auto logger() { return log::get("ws"); }
+auto logger() {
+    return log::get("ws");
+}
 
 void log_if_thrown(std::exception_ptr e) {
     if (!e) return;
@@ -49,9 +51,9 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       update_timer_(strand_) {
     apply_roles(std::move(roles));
     for (const auto& s : sanctions)
-        sanctions_.add(live::Sanction{s.user_id,
-                                      s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
-                                      s.until});
+        sanctions_.add(live::Sanction{
+            s.user_id, s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
+            s.until});
     ended_ = stream_.status == live::StreamStatus::Ended;
 }
 
@@ -135,7 +137,9 @@ void Room::send_message(std::uint64_t connection_id, const Message& message) {
     if (auto s = it->second.session.lock()) s->deliver(message);
 }
 
-void Room::send(std::uint64_t connection_id, const Json& message) { send_message(connection_id, serialize(message)); }
+void Room::send(std::uint64_t connection_id, const Json& message) {
+    send_message(connection_id, serialize(message));
+}
 
 void Room::broadcast(const Message& message, std::optional<std::uint64_t> except) {
     for (auto& [id, member] : members_) {
@@ -160,8 +164,10 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
     const auto now = Clock::now();
     if (self->forgotten_ && self->ctx_.rooms) {
         auto fresh = co_await self->ctx_.rooms->get(self->stream_id_);
-        if (fresh) (*fresh)->join(std::move(session), std::move(user));
-        else session->close(websocket::close_code::normal, "stream gone");
+        if (fresh)
+            (*fresh)->join(std::move(session), std::move(user));
+        else
+            session->close(websocket::close_code::normal, "stream gone");
         co_return;
     }
     if (self->ended_) {
@@ -189,9 +195,10 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
         if (next && next->status != self->stream_.status) {
             const auto id = self->stream_id_;
             const auto started = *next->started_at;
-            auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
-            auto saved = co_await db::write<bool>(self->ctx_.database,
-                                                  set_stream_live_job);
+            auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> {
+                return s.set_stream_live(id, started);
+            };
+            auto saved = co_await db::write<bool>(self->ctx_.database, set_stream_live_job);
             if (!saved || !*saved) {
                 session->deliver(serialize(error_json(make_error(Errc::Unavailable, "could not start the stream"))));
                 session->close(websocket::close_code::internal_error, "storage");
@@ -201,8 +208,9 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
             self->stream_.started_at = next->started_at;
             // The statistics series starts at go-live with the count then (viewers may have been waiting).
             const int waiting = self->presence_.viewers_count();
-            self->ctx_.database.write([id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
-                                      [](bool, std::string) {});
+            self->ctx_.database.write(
+                [id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
+                [](bool, std::string) {});
             logger()->info("stream live id={} streamer={}", id, user->username);
         }
         if (self->ended_) {  // ended while we were storing
@@ -224,14 +232,15 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
 
     // The last 50 comments, with the roles their authors have now.
     const auto id = self->stream_id_;
-    auto recent_comments_job = [id](store::Store& s) -> Result<std::vector<store::CommentRow>> { return s.recent_comments(id, 50); };
-    auto recent = co_await db::read<std::vector<store::CommentRow>>(
-        self->ctx_.database, recent_comments_job);
+    auto recent_comments_job = [id](store::Store& s) -> Result<std::vector<store::CommentRow>> {
+        return s.recent_comments(id, 50);
+    };
+    auto recent = co_await db::read<std::vector<store::CommentRow>>(self->ctx_.database, recent_comments_job);
     Json comments = Json::array();
     if (recent)
         for (const auto& c : *recent)
-            comments.push_back(comment_json(c, live::role_of(c.user_id, self->stream_.streamer_id, self->moderators_,
-                                                             self->vips_, true)));
+            comments.push_back(comment_json(
+                c, live::role_of(c.user_id, self->stream_.streamer_id, self->moderators_, self->vips_, true)));
     auto it = self->members_.find(conn);
     if (it == self->members_.end()) co_return;  // left while we were reading
     Json roles = self->roles_json();
@@ -352,7 +361,8 @@ net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t 
         }
         Json viewers = Json::array();
         for (const auto& v : self->presence_.list()) viewers.push_back(v);
-        self->send(from, {{"type", "viewer_list"}, {"viewers", viewers}, {"viewers_count", self->presence_.viewers_count()}});
+        self->send(from,
+                   {{"type", "viewer_list"}, {"viewers", viewers}, {"viewers_count", self->presence_.viewers_count()}});
     } else if (type == "end_stream") {
         const Role role = self->members_[from].role;
         if (auto ok = live::require(role, Action::EndStream); !ok) {
@@ -381,7 +391,8 @@ void Room::on_signal(std::uint64_t from, const std::string& type, Json msg, cons
         }
         auto named = connection_field(msg, "target");
         if (!named || *named == from || !members_.count(*named)) {
-            reply_error(from, make_error(Errc::NotFound, "target is not a viewer connection in this stream", "target"), ref);
+            reply_error(from, make_error(Errc::NotFound, "target is not a viewer connection in this stream", "target"),
+                        ref);
             return;
         }
         target = *named;
@@ -436,9 +447,10 @@ net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
     }
     const auto id = stream_id_;
     std::string text = std::move(*content);
-    auto add_comment_job = [id, user, text, now](store::Store& s) -> Result<store::CommentRow> { return s.add_comment(id, user.id, text, now); };
-    auto row = co_await db::write<store::CommentRow>(
-        ctx_.database, add_comment_job);
+    auto add_comment_job = [id, user, text, now](store::Store& s) -> Result<store::CommentRow> {
+        return s.add_comment(id, user.id, text, now);
+    };
+    auto row = co_await db::write<store::CommentRow>(ctx_.database, add_comment_job);
     if (!row) {
         reply_error(from, make_error(Errc::Unavailable, "the comment could not be stored, try again"), ref);
         co_return;
@@ -465,7 +477,9 @@ net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json 
     const auto by = member.user->id;
     const auto now = Clock::now();
     // Whose comment is it? The streamer's cannot be moderated, nor a moderator's by another moderator.
-    auto find_author = [comment](store::Store& s) -> Result<std::optional<store::CommentRow>> { return s.find_comment(comment); };
+    auto find_author = [comment](store::Store& s) -> Result<std::optional<store::CommentRow>> {
+        return s.find_comment(comment);
+    };
     auto found = co_await db::read<std::optional<store::CommentRow>>(ctx_.database, find_author);
     if (!found || !found->has_value() || (*found)->stream_id != id) {
         reply_error(from, make_error(Errc::NotFound, "no such comment in this stream", "comment_id"), ref);
@@ -479,7 +493,9 @@ net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json 
             co_return;
         }
     }
-    auto delete_it = [id, comment, by, now](store::Store& s) -> Result<bool> { return s.delete_comment(id, comment, by, now); };
+    auto delete_it = [id, comment, by, now](store::Store& s) -> Result<bool> {
+        return s.delete_comment(id, comment, by, now);
+    };
     auto deleted = co_await db::write<bool>(ctx_.database, delete_it);
     if (!deleted) {
         reply_error(from, deleted.error(), ref);
@@ -497,9 +513,10 @@ net::awaitable<Result<std::pair<store::User, Role>>> Room::target_user(const Jso
     if (it == msg.end() || !it->is_string() || it->get<std::string>().empty())
         co_return make_error(Errc::BadInput, "username is required", "username");
     std::string name = it->get<std::string>();
-    auto find_user_by_name_job = [name](store::Store& s) -> Result<std::optional<store::User>> { return s.find_user_by_name(name); };
-    auto found = co_await db::read<std::optional<store::User>>(
-        ctx_.database, find_user_by_name_job);
+    auto find_user_by_name_job = [name](store::Store& s) -> Result<std::optional<store::User>> {
+        return s.find_user_by_name(name);
+    };
+    auto found = co_await db::read<std::optional<store::User>>(ctx_.database, find_user_by_name_job);
     if (!found) co_return found.error();
     if (!found->has_value()) co_return make_error(Errc::NotFound, "no user named '" + name + "'", "username");
     store::User user = **found;
@@ -599,12 +616,13 @@ net::awaitable<void> Room::on_role_change(std::uint64_t from, Json msg, Json ref
     const auto id = stream_id_;
     const auto now = Clock::now();
     auto change_role_job = [id, user, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
-            if (moderator) add ? s.add_moderator(id, user.id, now) : s.remove_moderator(id, user.id);
-            else add ? s.add_vip(id, user.id, now) : s.remove_vip(id, user.id);
-            return s.roles(id);
-        };
-    auto roles = co_await db::write<store::RoleLists>(
-        ctx_.database, change_role_job);
+        if (moderator)
+            add ? s.add_moderator(id, user.id, now) : s.remove_moderator(id, user.id);
+        else
+            add ? s.add_vip(id, user.id, now) : s.remove_vip(id, user.id);
+        return s.roles(id);
+    };
+    auto roles = co_await db::write<store::RoleLists>(ctx_.database, change_role_job);
     if (!roles) {
         reply_error(from, roles.error(), ref);
         co_return;
@@ -622,16 +640,13 @@ net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason
     self->ended_ = true;  // before awaiting: no second end, no new joins
     const auto id = self->stream_id_;
     auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
-    auto saved = co_await db::write<bool>(self->ctx_.database,
-                                          set_stream_ended_job);
+    auto saved = co_await db::write<bool>(self->ctx_.database, set_stream_ended_job);
     if (!saved) logger()->error("stream end not stored id={} error={}", id, saved.error().message);
     self->stream_.status = live::StreamStatus::Ended;
     self->stream_.ended_at = now;
     logger()->info("stream ended id={} reason={} viewers={}", id, reason, self->presence_.viewers_count());
-    self->broadcast(serialize({{"type", "stream_ended"},
-                               {"stream_id", id},
-                               {"ended_at", live::to_unix_seconds(now)},
-                               {"reason", reason}}));
+    self->broadcast(serialize(
+        {{"type", "stream_ended"}, {"stream_id", id}, {"ended_at", live::to_unix_seconds(now)}, {"reason", reason}}));
     for (auto& [conn, member] : self->members_)
         if (auto s = member.session.lock()) s->close(websocket::close_code::normal, "stream ended");
 }

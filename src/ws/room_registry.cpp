@@ -24,7 +24,8 @@ net::awaitable<Result<std::shared_ptr<Room>>> RoomRegistry::get(live::StreamId i
     std::lock_guard lock(mutex_);
     auto [it, inserted] = rooms_.try_emplace(id, nullptr);
     if (inserted)  // another join may have loaded it meanwhile: first one wins
-        it->second = std::make_shared<Room>(ctx_, std::move(data->stream), std::move(data->roles), std::move(data->sanctions));
+        it->second =
+            std::make_shared<Room>(ctx_, std::move(data->stream), std::move(data->roles), std::move(data->sanctions));
     co_return it->second;
 }
 

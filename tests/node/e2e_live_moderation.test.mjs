@@ -6,24 +6,22 @@
 // Run inside a loopback-only network namespace (CTest does); screenshots go to test-output/e2e_live/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { redredBin, startRedred, testOutputDir } from './lib/redred.mjs';
+import { testOutputDir } from './lib/redred.mjs';
 import { register } from './lib/live.mjs';
 import {
-  WAIT_MS,
-  assertPrerequisites,
   assertVideoPlays,
-  launchBrowser,
   newPerson,
+  PASSWORD,
   screenshot,
   signUp,
+  startServerAndBrowser,
+  stopServerAndBrowser,
+  unique,
+  WAIT_MS,
   waitForCount,
-  webRoot,
 } from './lib/browser.mjs';
 
 const outDir = testOutputDir('e2e_live');
-const PASSWORD = 'correct horse battery staple';
-const unique = (prefix) => `${prefix}_${Math.random().toString(16).slice(2, 10)}`;
 const TIMEOUT_S = 3;
 
 // Keeps every page's live WebSockets and the frames they receive (arrays flattened) on `window`, so a test
@@ -51,17 +49,8 @@ const socketSpy = () => {
 let server;
 let browser;
 
-before(async () => {
-  assert.ok(existsSync(redredBin), `server binary not found at ${redredBin} (set REDRED_BIN)`);
-  assertPrerequisites();
-  server = await startRedred({ webRoot });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
-});
+before(async () => { ({ server, browser } = await startServerAndBrowser()); });
+after(() => stopServerAndBrowser(server, browser));
 
 // Sends `message` with a fresh ref over the page's open stream socket; returns the server's answer to it
 // (an `error`, or the comment's acknowledgement), or null if none came within `timeout`.

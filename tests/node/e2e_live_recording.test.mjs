@@ -5,28 +5,26 @@
 // screenshots go to test-output/e2e_live/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { redredBin, startRedred, testOutputDir } from './lib/redred.mjs';
-import { WAIT_MS, assertPrerequisites, launchBrowser, newPerson, screenshot, signUp, webRoot } from './lib/browser.mjs';
+import { startRedred, testOutputDir } from './lib/redred.mjs';
+import {
+  newPerson,
+  PASSWORD,
+  screenshot,
+  signUp,
+  startServerAndBrowser,
+  stopServerAndBrowser,
+  unique,
+  WAIT_MS,
+  webRoot,
+} from './lib/browser.mjs';
 
 const outDir = testOutputDir('e2e_live');
-const PASSWORD = 'correct horse battery staple';
-const unique = (prefix) => `${prefix}_${Math.random().toString(16).slice(2, 10)}`;
 
 let server;
 let browser;
 
-before(async () => {
-  assert.ok(existsSync(redredBin), `server binary not found at ${redredBin} (set REDRED_BIN)`);
-  assertPrerequisites();
-  server = await startRedred({ webRoot });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
-});
+before(async () => { ({ server, browser } = await startServerAndBrowser()); });
+after(() => stopServerAndBrowser(server, browser));
 
 async function getJson(url) {
   const response = await fetch(url, { signal: AbortSignal.timeout(5000) });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { sourceDir } from './redred.mjs';
+import { redredBin, sourceDir, startRedred } from './redred.mjs';
 
 export const webRoot = path.join(sourceDir, 'web', 'dist');
 export const chromiumPath = process.env.REDRED_CHROMIUM ?? '/usr/bin/chromium';
@@ -103,4 +103,21 @@ export async function assertVideoPlays(person, { timeout = WAIT_MS } = {}) {
 
 export async function screenshot(person, dir, name) {
   await person.page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, timeout: 5000 }).catch(() => {});
+}
+
+export const PASSWORD = 'correct horse battery staple';
+export const unique = (prefix) => `${prefix}_${Math.random().toString(16).slice(2, 10)}`;
+
+// The real server serving the built web UI, and one Chromium: what every live e2e test starts in `before`.
+export async function startServerAndBrowser() {
+  assert.ok(existsSync(redredBin), `server binary not found at ${redredBin} (set REDRED_BIN)`);
+  assertPrerequisites();
+  const server = await startRedred({ webRoot });
+  const browser = await launchBrowser();
+  return { server, browser };
+}
+
+export async function stopServerAndBrowser(server, browser) {
+  await browser?.close().catch(() => {});
+  await server?.stop();
 }
