@@ -106,25 +106,7 @@ setup_stream() {
   [ -n "$streamer_token" ] && [ -n "$sender_token" ] && [ "$stream_id" != null ] && [ -n "$stream_id" ]
 }
 
-metrics_snapshot() { curl -s -m 3 -f "$base_url/metrics" 2>/dev/null || true; }
-metric_sum() {  # $1 = metrics text, $2 = awk regex on the metric name
-  printf '%s\n' "$1" | awk -v re="$2" '
-    /^#/ || NF < 2 { next }
-    { name = $1; sub(/\{.*/, "", name); if (name ~ re) { sum += $NF; found = 1 } }
-    END { if (found) printf "%.6f", sum; else printf "n/a" }'
-}
-metric_delta() {  # $1 = before text, $2 = after text, $3 = regex
-  local a b
-  a=$(metric_sum "$1" "$3"); b=$(metric_sum "$2" "$3")
-  if [ "$a" = n/a ] || [ "$b" = n/a ]; then echo n/a; else awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6g", b - a }'; fi
-}
-
-# "busy total" jiffies of the whole machine (all processes, ours and others'), from /proc/stat.
-machine_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-
-proc_status_mb() {  # $1 = VmHWM | VmRSS
-  awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a
-}
+. bench/lib.sh  # metrics_snapshot, metric_sum, metric_delta, machine_cpu_ticks, proc_status_mb
 
 # Every second while chat_load runs: the most bytes ever waiting unread in the viewers' receive queues
 # (a large value means the load generator, not the server, is behind) and the server's largest RSS.

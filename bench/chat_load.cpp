@@ -50,7 +50,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
+
 namespace {
+
+using bench::json_escape;
+using bench::percentile;
+using bench::process_cpu_seconds;
 
 constexpr std::size_t kReadBufferBytes = 64 * 1024;  // one per thread, shared by its connections
 constexpr std::size_t kMaxResponseHeaderBytes = 16 * 1024;
@@ -812,22 +818,6 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-// utime + stime of a process in seconds, from /proc/PID/stat (fields 14 and 15).
-std::optional<double> process_cpu_seconds(int pid) {
-    if (pid <= 0) return std::nullopt;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close_paren = text.rfind(')');
-    if (close_paren == std::string::npos) return std::nullopt;
-    std::istringstream fields(text.substr(close_paren + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int index = 3; index <= 15 && (fields >> field); ++index) {
-        if (index == 14) utime = std::stoull(field);
-        if (index == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 double self_cpu_seconds() {
     rusage ru{};
@@ -872,23 +862,7 @@ bool wait_until(std::int64_t deadline_ns, Pred done) {
 
 std::int64_t after_seconds(double seconds) { return now_ns() + static_cast<std::int64_t>(seconds * 1e9); }
 
-// Nearest-rank percentile of a sorted vector.
-template <class T>
-double percentile(const std::vector<T>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-    return static_cast<double>(sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1]);
-}
 
-std::string json_escape(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out;
-}
 
 std::string num_or_null(std::optional<double> v, int decimals = 3) {
     if (!v) return "null";

@@ -40,7 +40,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
+
 namespace {
+
+using bench::json_escape;
+using bench::percentile;
+using bench::process_cpu_seconds;
 
 using Clock = std::chrono::steady_clock;
 
@@ -593,22 +599,6 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-// utime + stime of a process in clock ticks, from /proc/PID/stat (fields 14 and 15).
-std::optional<double> process_cpu_seconds(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close_paren = text.rfind(')');
-    if (close_paren == std::string::npos) return std::nullopt;
-    std::istringstream fields(text.substr(close_paren + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    // After "comm)": field 3 is state; utime is field 14, stime field 15.
-    for (int index = 3; index <= 15 && (fields >> field); ++index) {
-        if (index == 14) utime = std::stoull(field);
-        if (index == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 double seconds_of(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
 
@@ -623,12 +613,6 @@ Usage self_usage() {
     return {seconds_of(ru.ru_utime), seconds_of(ru.ru_stime)};
 }
 
-// Nearest-rank percentile of a sorted vector.
-double percentile(const std::vector<double>& sorted, double p) {
-    if (sorted.empty()) return 0;
-    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-    return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
 
 double median(const std::vector<double>& sorted) {
     if (sorted.empty()) return 0;
@@ -636,15 +620,6 @@ double median(const std::vector<double>& sorted) {
     return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-std::string json_escape(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) continue;
-        out += c;
-    }
-    return out;
-}
 
 }  // namespace
 

@@ -1,0 +1,26 @@
+# Shell helpers shared by the benchmark scripts (feed_bench.sh, chat_bench.sh). Sourced, not run.
+# Expects $base_url (the server's http://host:port) and $server_pid to be set by the caller when used.
+
+# Prometheus text of the server ("" when /metrics does not answer).
+metrics_snapshot() { curl -s -m 3 -f "$base_url/metrics" 2>/dev/null || true; }
+
+# Sum of the Prometheus samples whose metric name matches a regex ("n/a" when there is none).
+metric_sum() {  # $1 = metrics text, $2 = awk regex on the metric name
+  printf '%s\n' "$1" | awk -v re="$2" '
+    /^#/ || NF < 2 { next }
+    { name = $1; sub(/\{.*/, "", name); if (name ~ re) { sum += $NF; found = 1 } }
+    END { if (found) printf "%.6f", sum; else printf "n/a" }'
+}
+
+metric_delta() {  # $1 = before text, $2 = after text, $3 = regex
+  local a b
+  a=$(metric_sum "$1" "$3"); b=$(metric_sum "$2" "$3")
+  if [ "$a" = n/a ] || [ "$b" = n/a ]; then echo n/a; else awk -v a="$a" -v b="$b" 'BEGIN { printf "%.6g", b - a }'; fi
+}
+
+# "busy total" jiffies of the whole machine (all processes, ours and others'), from /proc/stat.
+machine_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+
+proc_status_mb() {  # $1 = VmHWM | VmRSS
+  awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a
+}
