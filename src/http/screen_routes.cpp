@@ -1,6 +1,9 @@
 #include "http/screen_routes.hpp"
 
+#include <sys/sendfile.h>
+
 #include <array>
+#include <cerrno>
 
 #include "core/log.hpp"
 #include "http/error_response.hpp"
@@ -64,6 +67,39 @@ net::awaitable<bool> write_frame(beast::tcp_stream& stream, const Buffers& buffe
     co_return !ec;
 }
 
+// Sends `size` bytes of the frame file `fd` with sendfile(): the kernel hands the socket references to the
+// same pages for every viewer instead of copying them. Waits for writability (bounded by the write timeout)
+// only when the socket buffer is full. Returns false if the viewer is gone or too slow.
+net::awaitable<bool> send_frame_file(beast::tcp_stream& stream, int fd, std::size_t size, const FeedLimits& limits,
+                                     Metrics& metrics) {
+    auto& socket = stream.socket();
+    off_t offset = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits.write_timeout_ms);
+    while (static_cast<std::size_t>(offset) < size) {
+        const ssize_t n = ::sendfile(socket.native_handle(), fd, &offset, size - static_cast<std::size_t>(offset));
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0 || errno != EAGAIN) co_return false;
+        net::steady_timer timer(socket.get_executor());
+        timer.expires_at(deadline);
+        timer.async_wait([&socket](const error_code& ec) {
+            error_code ignored;
+            if (!ec) socket.cancel(ignored);  // the viewer took nothing for the whole write timeout
+        });
+        error_code ec;
+        co_await socket.async_wait(tcp::socket::wait_write, net::redirect_error(use_awaitable, ec));
+        timer.cancel();
+        if (ec) {
+            if (ec == net::error::operation_aborted) {
+                metrics.slow_viewers_closed.add();
+                logger()->warn("[STREAM-FEED] closing a viewer that stopped reading peer={}", peer_of(stream));
+            }
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
 void close_stream(beast::tcp_stream& stream) {
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -74,6 +110,8 @@ void close_stream(beast::tcp_stream& stream) {
 net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
                                      FeedTransport transport, beast::tcp_stream stream, Request req) {
     tune_socket(stream, limits);
+    error_code nb;
+    stream.socket().non_blocking(true, nb);  // sendfile() must answer EAGAIN, not block the I/O thread
     const bool sse = transport == FeedTransport::Sse;
     const std::string header = std::string("HTTP/1.1 200 OK\r\nContent-Type: ") +
                                (sse ? std::string("text/event-stream") : screen::mjpeg_content_type()) +
@@ -94,7 +132,11 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
     while (FramePtr frame = co_await subscription->next()) {
         bool ok;
         std::size_t bytes;
-        if (sse) {
+        const int file = sse ? frame->sse_file : frame->mjpeg_file;
+        if (file >= 0) {
+            bytes = sse ? frame->sse_event.size() : frame->mjpeg_header.size() + frame->jpeg.size() + 2;
+            ok = co_await send_frame_file(stream, file, bytes, limits, metrics);
+        } else if (sse) {
             ok = co_await write_frame(stream, net::buffer(frame->sse_event), limits, metrics);
             bytes = frame->sse_event.size();
         } else {

@@ -1,6 +1,9 @@
 #include "screen/framing.hpp"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "screen/frame.hpp"
 
@@ -47,6 +50,35 @@ std::string mjpeg_content_type() { return std::string("multipart/x-mixed-replace
 
 std::string mjpeg_closing() { return std::string("--").append(kMjpegBoundary).append("--\r\n"); }
 
+namespace {
+
+// A sealed memfd holding `parts` one after the other; -1 if it cannot be made (the caller falls back).
+int sealed_file(const char* name, std::initializer_list<std::string_view> parts) {
+    const int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
+    for (std::string_view part : parts) {
+        while (!part.empty()) {
+            const ssize_t n = ::write(fd, part.data(), part.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ::close(fd);
+                return -1;
+            }
+            part.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    // Never changes again: pages the network stack still references stay what was sent.
+    ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    return fd;
+}
+
+}  // namespace
+
+Frame::~Frame() {
+    if (sse_file >= 0) ::close(sse_file);
+    if (mjpeg_file >= 0) ::close(mjpeg_file);
+}
+
 FramePtr make_frame(std::uint64_t seq, std::string task_id, std::string jpeg) {
     auto frame = std::make_shared<Frame>();
     frame->seq = seq;
@@ -54,6 +86,8 @@ FramePtr make_frame(std::uint64_t seq, std::string task_id, std::string jpeg) {
     frame->sse_event = sse_frame_event(jpeg);
     frame->mjpeg_header = mjpeg_part_header(jpeg.size());
     frame->jpeg = std::move(jpeg);
+    frame->sse_file = sealed_file("redred-sse", {frame->sse_event});
+    frame->mjpeg_file = sealed_file("redred-mjpeg", {frame->mjpeg_header, frame->jpeg, "\r\n"});
     frame->made_at = std::chrono::steady_clock::now();
     return frame;
 }

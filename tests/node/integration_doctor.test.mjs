@@ -2,13 +2,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startRedred, startRedis, freePort, json, redredBin } from './lib/redred.mjs';
+import { startRedred, startRedis, freePort, json, redredBin, redisCli, waitFor } from './lib/redred.mjs';
 
 let redis;
 let server;
 before(async () => {
   redis = await startRedis();
   server = await startRedred({ args: ['--redis', redis.url] });
+  // The server registers itself on its first supervisor tick once Redis answers.
+  await waitFor(async () => (await redisCli(redis.port, '--scan', '--pattern', 'redred:instance:*')).length > 0,
+    { timeoutMs: 5000, what: 'the server registered in Redis' });
 });
 after(async () => {
   await server?.stop();
