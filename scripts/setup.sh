@@ -10,7 +10,7 @@ debian_packages=(
   libspdlog-dev libcli11-dev libsodium-dev libturbojpeg0-dev
   libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
   redis-server redis-tools xvfb x11-utils chromium
-  procps iproute2 util-linux curl
+  procps iproute2 util-linux curl jq
 )
 
 missing=()

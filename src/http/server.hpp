@@ -29,7 +29,6 @@ public:
     tcp::endpoint local_endpoint() const { return local_endpoint_; }
     void start();  // begins accepting
     void stop();   // stops accepting; open sessions finish on their own
-    const ServerLimits& limits() const { return limits_; }
 
 private:
     static net::awaitable<void> accept_loop(std::shared_ptr<Server> self);

@@ -51,7 +51,6 @@ public:
     void deliver(Message message);                          // any thread
     void close(websocket::close_code code, std::string reason);  // any thread; sends what is queued first
     std::uint64_t id() const { return id_; }
-    net::any_io_executor executor() const { return strand_; }
 
 private:
     void on_deliver(Message message);
