@@ -9,7 +9,7 @@ debian_packages=(
   libboost-dev libhiredis-dev libsqlite3-dev nlohmann-json3-dev
   libspdlog-dev libcli11-dev libsodium-dev libturbojpeg0-dev
   libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
-  redis-server redis-tools xvfb x11-utils chromium
+  redis-server redis-tools xvfb x11-utils chromium janus coturn
   procps iproute2 util-linux curl jq
 )
 
@@ -27,10 +27,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# The distribution's redis-server service is not ours: tests start their own on free ports.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
-  systemctl stop redis-server || true
-fi
+# The distribution's redis-server, janus and coturn services are not ours: tests start their own on free ports.
+for service in redis-server janus coturn; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  elif [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" status >/dev/null 2>&1; then
+    "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+  fi
+done
 
 # Front-end and test packages from the committed lockfiles; never download a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

@@ -13,9 +13,11 @@
 #include "http/auth.hpp"
 #include "http/error_response.hpp"
 #include "http/live_routes.hpp"
+#include "http/media_routes.hpp"
 #include "http/recording_routes.hpp"
 #include "http/screen_routes.hpp"
 #include "http/server.hpp"
+#include "media/io/sfu.hpp"
 #include "screen/io/screen_service.hpp"
 #include "state/memory/memory_screen_state.hpp"
 #include "state/redis/redis_screen_state.hpp"
@@ -37,6 +39,7 @@ struct Running {
     state::redis::RedisScreenState* redis = nullptr;  // borrowed from `state` when Redis is used
     Metrics* metrics = nullptr;
     ws::RoomRegistry* rooms = nullptr;
+    std::shared_ptr<media::Sfu> sfu;  // --media janus
     std::string instance_id;
 };
 
@@ -46,6 +49,7 @@ net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Runn
     running->server->stop();
     for (auto& room : running->rooms->all()) room->disconnect_all();
     co_await running->screen->shutdown();
+    if (running->sfu) running->sfu->janus().stop();
     // Give viewers a bounded moment to receive "stream_stopped" before the threads stop.
     net::steady_timer wait(co_await net::this_coro::executor);
     for (int i = 0; i < 20; ++i) {
@@ -62,15 +66,29 @@ net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Runn
 
 Response health(const Running& r) {
     const bool redis_down = r.redis && !r.redis->connection()->connected();
-    nlohmann::json body{{"status", redis_down ? "degraded" : "ok"},
+    const bool media_down = r.sfu && !r.sfu->up();
+    nlohmann::json body{{"status", redis_down || media_down ? "degraded" : "ok"},
                         {"instance", r.instance_id},
                         {"state", r.state->backend_name()},
                         {"screen_source", r.screen->source_name()},
                         {"capturing", r.screen->capturing()},
                         {"viewers", r.screen->hub().subscriber_count()}};
     if (r.redis) body["redis"] = redis_down ? "down" : "up";
-    if (redis_down) body["message"] = "shared state (Redis) is unavailable";
-    return http_server::json_response(redis_down ? http::status::service_unavailable : http::status::ok, body);
+    if (r.sfu) {
+        auto& janus = r.sfu->janus();
+        body["media"] = {{"mode", "janus"},
+                         {"janus", media_down ? "down" : "up"},
+                         {"version", janus.server_version()},
+                         {"detail", janus.status()}};
+    } else {
+        body["media"] = {{"mode", "p2p"}};
+    }
+    if (redis_down)
+        body["message"] = "shared state (Redis) is unavailable";
+    else if (media_down)
+        body["message"] = "the media server (Janus) is unavailable: " + r.sfu->janus().status();
+    return http_server::json_response(redis_down || media_down ? http::status::service_unavailable : http::status::ok,
+                                      body);
 }
 
 Response metrics_text(const Metrics& metrics) {
@@ -220,6 +238,24 @@ int run_server(const Config& config) {
     live_ctx->max_recording_bytes = config.max_recording_bytes;
     http_server::add_live_routes(router, live_ctx);
     http_server::add_recording_routes(router, live_ctx);
+    http_server::add_media_routes(router, live_ctx);
+    live_ctx->max_whep_sessions = config.max_whep_sessions;
+    if (*media::parse_media_mode(config.media) == media::MediaMode::Janus) {
+        media::JanusOptions janus_options;
+        janus_options.url = config.janus_url;
+        janus_options.api_secret = config.janus_api_secret;
+        auto janus = media::JanusClient::create(io.get_executor(), janus_options, metrics);
+        media::SfuOptions sfu_options;
+        sfu_options.admin_key = config.janus_admin_key;
+        sfu_options.publisher_bitrate = config.publisher_bitrate;
+        running->sfu = std::make_shared<media::Sfu>(janus, sfu_options);
+        live_ctx->sfu = running->sfu;
+        // Every room hears when the media server comes and goes (its handles die with the Janus session).
+        janus->on_state_change([&rooms](bool up) {
+            for (auto& room : rooms.all()) room->on_media_server(up);
+        });
+        janus->start();
+    }
     ws::start_sweeper(*live_ctx, std::chrono::milliseconds(config.cleanup_interval_ms));
 
     http_server::FeedLimits feed_limits;
@@ -234,10 +270,11 @@ int run_server(const Config& config) {
 
     running->screen->run();
     running->server->start();
-    log->info("redred listening address={}:{} url=http://{}:{}/ instance={} state={} screen_source={} threads={} "
-              "open_files_limit={}",
+    log->info("redred listening address={}:{} url=http://{}:{}/ instance={} state={} screen_source={} media={} "
+              "threads={} open_files_limit={}",
               advertised_host, bound.port(), advertised_host, bound.port(), running->instance_id,
-              running->state->backend_name(), running->screen->source_name(), threads, open_files);
+              running->state->backend_name(), running->screen->source_name(),
+              running->sfu ? "janus " + config.janus_url : std::string("p2p"), threads, open_files);
 
     net::signal_set signals(io, SIGINT, SIGTERM);
     bool shutting_down = false;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "media/janus_api.hpp"
+#include "media/media_mode.hpp"
 #include "screen/screen_source.hpp"
 
 namespace redred::app {
@@ -63,6 +65,18 @@ void add_serve_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_CLEANUP_INTERVAL_MS")->capture_default_str();
     cmd.add_option("--max-recording-bytes", c.max_recording_bytes, "Largest recording of one stream")
         ->envname("REDRED_MAX_RECORDING_BYTES")->capture_default_str();
+    cmd.add_option("--media", c.media, "How stream media travels: p2p (browser to browser) | janus (through Janus)")
+        ->envname("REDRED_MEDIA")->capture_default_str();
+    cmd.add_option("--janus-url", c.janus_url, "Janus WebSocket API (loopback or private network), with --media janus")
+        ->envname("REDRED_JANUS_URL")->capture_default_str();
+    cmd.add_option("--janus-api-secret", c.janus_api_secret, "Janus's api_secret, if it has one")
+        ->envname("REDRED_JANUS_API_SECRET");
+    cmd.add_option("--janus-admin-key", c.janus_admin_key, "The VideoRoom plugin's admin_key, if it has one")
+        ->envname("REDRED_JANUS_ADMIN_KEY");
+    cmd.add_option("--publisher-bitrate", c.publisher_bitrate, "Cap on a publisher's upload, bit/s, all layers (janus)")
+        ->envname("REDRED_PUBLISHER_BITRATE")->capture_default_str();
+    cmd.add_option("--max-whep-sessions", c.max_whep_sessions, "WHEP players accepted at once (janus)")
+        ->envname("REDRED_MAX_WHEP_SESSIONS")->capture_default_str();
     cmd.add_flag("--secure-cookies", c.secure_cookies, "Mark session cookies Secure (when served over HTTPS)")
         ->envname("REDRED_SECURE_COOKIES");
     add_cleanup_options(cmd, c);
@@ -124,6 +138,14 @@ std::vector<std::string> Config::validate() const {
     if (cleanup_interval_ms < 50) problems.push_back("--cleanup-interval-ms must be >= 50");
     if (cleanup_max_live_ms < 1 || cleanup_idle_ms < 1 || cleanup_streamer_gone_ms < 1 || cleanup_waiting_ms < 1)
         problems.push_back("cleanup thresholds must be positive");
+    if (!media::parse_media_mode(media)) problems.push_back(fmt::format("--media '{}' must be p2p or janus", media));
+    if (media == "janus") {
+        if (auto url = media::janus::parse_ws_url(janus_url); !url)
+            problems.push_back(fmt::format("--janus-url '{}': {}", janus_url, url.error().message));
+    }
+    if (publisher_bitrate < 100000 || publisher_bitrate > 50000000)
+        problems.push_back("--publisher-bitrate must be 100000..50000000 bit/s");
+    if (max_whep_sessions < 0) problems.push_back("--max-whep-sessions must be >= 0");
     if (!redis.empty() && redis.rfind("redis://", 0) != 0) problems.push_back("--redis must look like redis://host:port/db");
     static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), log_level) == levels.end())

@@ -40,6 +40,13 @@ struct Config {
     long long cleanup_waiting_ms = 24LL * 3600 * 1000;
     bool secure_cookies = false;
     long long max_recording_bytes = 2LL * 1024 * 1024 * 1024;
+    // Media: peer-to-peer (embedded default) or through Janus (docs/DEPLOY.md)
+    std::string media = "p2p";
+    std::string janus_url = "ws://127.0.0.1:8188";
+    std::string janus_api_secret;
+    std::string janus_admin_key;
+    int publisher_bitrate = 3000000;
+    int max_whep_sessions = 1000;
 
     // Every problem at once; empty when the config is usable.
     std::vector<std::string> validate() const;

@@ -14,6 +14,8 @@
 #include "app/config.hpp"
 #include "core/log.hpp"
 #include "core/net.hpp"
+#include "media/io/sfu.hpp"
+#include "media/videoroom.hpp"
 #include "screen/jpeg_encoder.hpp"
 #include "screen/screen_source.hpp"
 #include "state/redis/keys.hpp"
@@ -90,6 +92,71 @@ template <class T>
 T run_sync(net::io_context& io, net::awaitable<T> work) {
     auto future = net::co_spawn(io, std::move(work), net::use_future);
     return future.get();
+}
+
+// The media server as `serve --media janus` would use it: reachable, the plugins redred needs, and a room
+// made and destroyed with the admin key (what going live does).
+void check_janus(Report& report, const DoctorOptions& options) {
+    if (options.media != "janus") {
+        report.skip("media server", "--media p2p (browsers send to each other); pass --media janus to check Janus");
+        return;
+    }
+    if (auto url = media::janus::parse_ws_url(options.janus_url); !url) {
+        report.fail("media server", url.error().message, "use --janus-url ws://127.0.0.1:8188");
+        return;
+    }
+    net::io_context io;
+    auto guard = net::make_work_guard(io);
+    std::thread runner([&io] { io.run(); });
+    Metrics metrics;
+    media::JanusOptions janus_options;
+    janus_options.url = options.janus_url;
+    janus_options.api_secret = options.janus_api_secret;
+    janus_options.request_timeout = std::chrono::milliseconds(options.timeout_ms);
+    auto janus = media::JanusClient::create(io.get_executor(), janus_options, metrics);
+    janus->start();
+    const auto start = Clock::now();
+    while (!janus->up() && ms_since(start) < options.timeout_ms) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto finish = [&] {
+        janus->stop();
+        guard.reset();
+        io.stop();
+        runner.join();
+    };
+    if (!janus->up()) {
+        report.fail("media server", fmt::format("{}: {}", options.janus_url, janus->status()),
+                    "is Janus running with its WebSocket transport on that address, and is --janus-api-secret right? "
+                    "(docs/DEPLOY.md)");
+        finish();
+        return;
+    }
+    const auto plugins = janus->plugins();
+    auto has = [&plugins](std::string_view name) { return std::find(plugins.begin(), plugins.end(), name) != plugins.end(); };
+    report.pass("media server", fmt::format("Janus {} at {} ({:.0f} ms)", janus->server_version(), options.janus_url,
+                                            ms_since(start)));
+    if (!has(media::janus::kVideoRoom))
+        report.fail("videoroom", "Janus has no VideoRoom plugin", "install Debian's janus and load libjanus_videoroom.so");
+    if (has(media::janus::kNoSip))
+        report.pass("nosip", "loaded: WHEP playback available");
+    else
+        report.fail("nosip", "Janus has no NoSIP plugin: WHEP playback will answer 503",
+                    "load libjanus_nosip.so (docs/DEPLOY.md)");
+    if (has(media::janus::kVideoRoom)) {
+        media::SfuOptions sfu_options;
+        sfu_options.admin_key = options.janus_admin_key;
+        media::Sfu sfu(janus, sfu_options);
+        const std::uint64_t probe_room = (1ULL << 52) + static_cast<std::uint64_t>(std::time(nullptr) % 100000);
+        auto made = run_sync(io, sfu.create_room(probe_room, "redred doctor"));
+        if (!made) {
+            report.fail("media rooms", made.error().message,
+                        "pass the VideoRoom plugin's admin_key as --janus-admin-key (janus.plugin.videoroom.jcfg)");
+        } else {
+            auto destroyed = run_sync(io, sfu.control(media::videoroom::destroy_room(made->id, made->secret)));
+            report.pass("media rooms", destroyed ? "a room was made and destroyed with the admin key"
+                                                 : "made a room, but could not destroy it: " + destroyed.error().message);
+        }
+    }
+    finish();
 }
 
 void check_redis(Report& report, const DoctorOptions& options) {
@@ -313,6 +380,11 @@ void add_doctor_options(CLI::App& cmd, DoctorOptions& o) {
     cmd.add_flag("--cycle", o.cycle, "Start a stream, receive frames, stop it (against --url)");
     cmd.add_option("--frames", o.frames, "Frames to receive during --cycle")->capture_default_str();
     cmd.add_option("--timeout-ms", o.timeout_ms, "Time allowed for each network step")->capture_default_str();
+    cmd.add_option("--media", o.media, "p2p | janus: with janus, check the media server")->envname("REDRED_MEDIA")
+        ->capture_default_str();
+    cmd.add_option("--janus-url", o.janus_url, "Janus WebSocket API")->envname("REDRED_JANUS_URL")->capture_default_str();
+    cmd.add_option("--janus-api-secret", o.janus_api_secret, "Janus's api_secret")->envname("REDRED_JANUS_API_SECRET");
+    cmd.add_option("--janus-admin-key", o.janus_admin_key, "The VideoRoom admin_key")->envname("REDRED_JANUS_ADMIN_KEY");
 }
 
 int run_doctor(const DoctorOptions& options) {
@@ -322,6 +394,7 @@ int run_doctor(const DoctorOptions& options) {
     check_jpeg(report);
     check_screen(report, options);
     check_redis(report, options);
+    check_janus(report, options);
     std::string url = options.url;
     if (url.empty() && options.cycle) url = "http://127.0.0.1:8080";
     if (!url.empty()) {

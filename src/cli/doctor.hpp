@@ -15,6 +15,10 @@ struct DoctorOptions {
     bool cycle = false;                    // start -> receive frames -> stop against `url`
     int frames = 5;
     int timeout_ms = 10000;
+    std::string media = "p2p";             // with "janus": check the media server
+    std::string janus_url = "ws://127.0.0.1:8188";
+    std::string janus_api_secret;
+    std::string janus_admin_key;
 };
 
 void add_doctor_options(CLI::App& command, DoctorOptions& options);

@@ -74,3 +74,21 @@ TurnCredential turn_credential(std::string_view secret, std::string_view name, s
 }
 
 }  // namespace redred::crypto
+
+namespace redred::crypto {
+
+std::string keyed_hash_hex(std::string_view key, std::string_view message) {
+    ensure_sodium();
+    // BLAKE2b takes keys of 16 to 64 bytes: hash longer or shorter keys down to 32 first.
+    unsigned char key_digest[32];
+    crypto_generichash(key_digest, sizeof key_digest, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                       nullptr, 0);
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       key_digest, sizeof key_digest);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    return hex;
+}
+
+}  // namespace redred::crypto

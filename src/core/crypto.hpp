@@ -29,3 +29,8 @@ struct TurnCredential {
 TurnCredential turn_credential(std::string_view secret, std::string_view name, std::int64_t expires_at_unix);
 
 }  // namespace redred::crypto
+
+namespace redred::crypto {
+// A keyed BLAKE2b-256 of `message`, hex: a secret derived from `key` that anyone holding `key` can derive again.
+std::string keyed_hash_hex(std::string_view key, std::string_view message);
+}  // namespace redred::crypto

@@ -64,6 +64,20 @@ std::string Metrics::render_prometheus() const {
            ws_slow_closed.get());
     metric(out, "redred_ws_oversize_closed_total", "counter", "WebSockets closed for oversized frames (1009).",
            ws_oversize_closed.get());
+    metric(out, "redred_media_server_up", "gauge", "1 while the media server (Janus) session is up.",
+           media_server_up.get());
+    metric(out, "redred_media_server_sessions_total", "counter", "Janus sessions made (connects and reconnects).",
+           media_server_sessions.get());
+    metric(out, "redred_sfu_rooms", "gauge", "Media rooms (one per live stream) at the media server.", sfu_rooms.get());
+    metric(out, "redred_sfu_publishers", "gauge", "Publications at the media server (studio or WHIP).",
+           sfu_publishers.get());
+    metric(out, "redred_sfu_subscribers", "gauge", "Viewer subscriptions at the media server.", sfu_subscribers.get());
+    metric(out, "redred_whip_sessions", "gauge", "Open WHIP ingest sessions.", whip_sessions.get());
+    metric(out, "redred_whep_sessions", "gauge", "Open WHEP playback sessions.", whep_sessions.get());
+    metric(out, "redred_sfu_layer_switches_total", "counter", "Simulcast layer changes made for viewers.",
+           sfu_layer_switches.get());
+    metric(out, "redred_sfu_kicked_subscriptions_total", "counter", "Subscriptions torn down because of a kick.",
+           sfu_kicked_subscriptions.get());
     return out;
 }
 

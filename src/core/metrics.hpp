@@ -51,6 +51,16 @@ struct Metrics {
     Counter ws_writes;            // frames written
     Counter ws_slow_closed;       // closed with 1013: outbound queue over its cap
     Counter ws_oversize_closed;   // closed with 1009: client frame over the limit
+    // Media server (--media janus)
+    Gauge media_server_up;         // 1 while a Janus session is up
+    Counter media_server_sessions; // Janus sessions made (first connect and every reconnect)
+    Gauge sfu_rooms;               // VideoRooms this process made and has not destroyed
+    Gauge sfu_publishers;          // publications (studio or WHIP) at the media server
+    Gauge sfu_subscribers;         // viewer subscriptions (WebSocket viewers) at the media server
+    Gauge whip_sessions;
+    Gauge whep_sessions;
+    Counter sfu_layer_switches;    // simulcast layer changes made for viewers (quality choice or auto)
+    Counter sfu_kicked_subscriptions;  // subscriptions torn down because the viewer was kicked
 
     std::string render_prometheus() const;
 };

@@ -24,6 +24,8 @@ auto logger() {
     return log::get("http");
 }
 
+}  // namespace
+
 Result<live::StreamId> stream_id_param(const PathParams& params) {
     auto it = params.find("id");
     if (it == params.end()) return make_error(Errc::NotFound, "no such stream");
@@ -35,6 +37,8 @@ Result<live::StreamId> stream_id_param(const PathParams& params) {
     return id;
 }
 
+namespace {
+
 Result<live::Page> page_of(const Request& req) {
     auto limit = query_param(req.target(), "limit");
     auto offset = query_param(req.target(), "offset");
@@ -44,6 +48,8 @@ Result<live::Page> page_of(const Request& req) {
     return live::parse_page(l, o);
 }
 
+}  // namespace
+
 net::awaitable<Result<store::StreamRow>> load_stream(const Ctx& ctx, live::StreamId id) {
     auto find_stream_job = [id](store::Store& s) -> Result<store::StreamRow> {
         auto row = s.find_stream(id);
@@ -52,6 +58,8 @@ net::awaitable<Result<store::StreamRow>> load_stream(const Ctx& ctx, live::Strea
     };
     co_return co_await db::read<store::StreamRow>(ctx->database, find_stream_job);
 }
+
+namespace {
 
 // The caller's role in a stream (Guest when not signed in).
 net::awaitable<Role> role_in(const Ctx& ctx, const store::StreamRow& stream, const std::optional<Identity>& who) {
@@ -147,6 +155,8 @@ net::awaitable<Response> get_stream(Ctx ctx, const PathParams& params) {
     co_return json_response(http::status::ok, {{"stream", ws::stream_json(*row)}});
 }
 
+}  // namespace
+
 // Signs the caller in (401/403 as require_user), loads the stream named in the path (404), and checks that
 // the caller's role there may do `action` (403). On success `stream` holds the row.
 net::awaitable<std::optional<Response>> authorize(const Ctx& ctx, const Request& req, const PathParams& params,
@@ -162,6 +172,8 @@ net::awaitable<std::optional<Response>> authorize(const Ctx& ctx, const Request&
     stream = std::move(*row);
     co_return std::nullopt;
 }
+
+namespace {
 
 net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParams& params) {
     store::StreamRow stream;
@@ -324,19 +336,14 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
 }
 
 net::awaitable<Response> rtc_config(Ctx ctx, const Request& req) {
-    const auto& rtc = ctx->rtc;
-    Json servers = Json::array();
-    if (!rtc.stun_urls.empty()) servers.push_back({{"urls", rtc.stun_urls}});
-    if (!rtc.turn_urls.empty() && !rtc.turn_secret.empty()) {
+    std::string name = "guest";
+    if (!ctx->rtc.turn_urls.empty()) {
         auto who = co_await authenticate(*ctx->auth, req);
-        const std::string name = who ? who->user.username : "guest";
-        const auto expires = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count() +
-                             rtc.turn_ttl_seconds;
-        auto credential = crypto::turn_credential(rtc.turn_secret, name, expires);
-        servers.push_back(
-            {{"urls", rtc.turn_urls}, {"username", credential.username}, {"credential", credential.credential}});
+        if (who) name = who->user.username;
     }
-    co_return json_response(http::status::ok, {{"iceServers", servers}, {"ttl", rtc.turn_ttl_seconds}});
+    co_return json_response(http::status::ok, {{"iceServers", ice_servers(ctx->rtc, name)},
+                                               {"ttl", ctx->rtc.turn_ttl_seconds},
+                                               {"media", ctx->sfu ? "janus" : "p2p"}});
 }
 
 // The upgrade: checked as plain HTTP (404 for an unknown stream) before the socket becomes a WebSocket.
@@ -373,6 +380,19 @@ net::awaitable<void> open_stream_socket(Ctx ctx, beast::tcp_stream stream, Reque
 }
 
 }  // namespace
+
+Json ice_servers(const ws::RtcConfig& rtc, const std::string& name) {
+    Json servers = Json::array();
+    if (!rtc.stun_urls.empty()) servers.push_back({{"urls", rtc.stun_urls}});
+    if (!rtc.turn_urls.empty() && !rtc.turn_secret.empty()) {
+        const auto expires = std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count() +
+                             rtc.turn_ttl_seconds;
+        auto credential = crypto::turn_credential(rtc.turn_secret, name, expires);
+        servers.push_back(
+            {{"urls", rtc.turn_urls}, {"username", credential.username}, {"credential", credential.credential}});
+    }
+    return servers;
+}
 
 void add_live_routes(Router& router, Ctx ctx) {
     const auto get = http::verb::get, post = http::verb::post, del = http::verb::delete_;

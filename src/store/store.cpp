@@ -303,6 +303,23 @@ RecordingRow Store::add_recording_chunk(StreamId stream, std::string_view mime_t
     return *find_recording(stream);
 }
 
+// ---- stream keys ----
+
+void Store::set_stream_key(StreamId stream, std::string_view key_hash, TimePoint now) {
+    auto q = db_.query(
+        "INSERT INTO stream_keys (live_stream_id, key_hash, created_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (live_stream_id) DO UPDATE SET key_hash = ?2, created_at = ?3");
+    q.bind_all(stream, key_hash, to_ms(now));
+    q.run();
+}
+
+std::optional<StreamKeyRow> Store::find_stream_key(StreamId stream) {
+    auto q = db_.query("SELECT key_hash, created_at FROM stream_keys WHERE live_stream_id = ?1");
+    q.bind_all(stream);
+    if (!q.step()) return std::nullopt;
+    return StreamKeyRow{stream, q.text(0), from_ms(q.int64(1))};
+}
+
 // ---- roles ----
 
 bool Store::change_role(std::string_view sql, StreamId stream, UserId user, std::optional<TimePoint> now) {

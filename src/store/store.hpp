@@ -87,6 +87,12 @@ struct RecordingRow {
     TimePoint updated_at;
 };
 
+struct StreamKeyRow {
+    StreamId stream_id = 0;
+    std::string key_hash;  // crypto::token_hash of the key
+    TimePoint created_at;
+};
+
 struct RoleLists {
     std::vector<User> moderators;  // in the order they were appointed
     std::vector<User> vips;
@@ -154,6 +160,9 @@ public:
     std::vector<ViewerSampleRow> viewer_samples(StreamId stream);  // chronological
 
     std::optional<RecordingRow> find_recording(StreamId stream);
+    // ---- stream keys (WHIP) ----
+    void set_stream_key(StreamId stream, std::string_view key_hash, TimePoint now);  // replaces any older key
+    std::optional<StreamKeyRow> find_stream_key(StreamId stream);
     // Records one more stored chunk of `size` bytes (creating the row on the first one).
     RecordingRow add_recording_chunk(StreamId stream, std::string_view mime_type, std::int64_t size, TimePoint now);
 

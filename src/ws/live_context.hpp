@@ -9,6 +9,7 @@
 #include "core/net.hpp"
 #include "http/auth.hpp"
 #include "live/cleanup_rules.hpp"
+#include "media/io/sfu.hpp"
 #include "store/database.hpp"
 #include "ws/ws_session.hpp"
 
@@ -46,6 +47,8 @@ struct LiveContext {
     std::string recordings_dir;                           // <data-dir>/recordings
     std::int64_t max_recording_bytes = 2LL * 1024 * 1024 * 1024;
     RoomRegistry* rooms = nullptr;  // set once the registry exists
+    std::shared_ptr<media::Sfu> sfu;  // --media janus; null: peer-to-peer
+    std::int64_t max_whep_sessions = 1000;
 };
 
 }  // namespace redred::ws

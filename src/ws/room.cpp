@@ -50,6 +50,7 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       chat_limiter_(ctx.chat.burst, ctx.chat.per_second),
       update_timer_(strand_) {
     apply_roles(std::move(roles));
+    if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
     for (const auto& s : sanctions)
         sanctions_.add(live::Sanction{
             s.user_id, s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
@@ -78,6 +79,55 @@ void Room::reload_roles(store::RoleLists roles) {
         self->apply_roles(std::move(roles));
         self->broadcast(serialize(self->roles_json()));
     });
+}
+
+void Room::on_media_server(bool up) {
+    net::post(strand_, [self = shared_from_this(), up] {
+        if (self->media_) self->media_->on_server_state(up);
+    });
+}
+
+Json Room::media_json() const {
+    if (media_) return media_->state_json();
+    return {{"mode", "p2p"}, {"server", nullptr}, {"source", nullptr}};
+}
+
+void Room::forget_if_unused() {
+    if (!members_.empty() || !ctx_.rooms || forgotten_ || (media_ && media_->holds_room())) return;
+    flush_viewers_update();
+    forgotten_ = true;
+    ctx_.rooms->forget(stream_id_, this);
+}
+
+net::awaitable<bool> Room::go_live(const std::string& by) {
+    const auto now = Clock::now();
+    live::StreamTimes times{stream_.status, stream_.started_at, stream_.ended_at};
+    auto next = live::apply(times, live::StreamEvent::StreamerConnected, now);
+    if (!next || next->status == stream_.status) co_return true;
+    const auto id = stream_id_;
+    const auto started = *next->started_at;
+    auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
+    auto saved = co_await db::write<bool>(ctx_.database, set_stream_live_job);
+    if (!saved || !*saved) co_return false;
+    stream_.status = next->status;
+    stream_.started_at = next->started_at;
+    // The statistics series starts at go-live with the count then (viewers may have been waiting).
+    const int waiting = presence_.viewers_count();
+    ctx_.database.write([id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
+                        [](bool, std::string) {});
+    logger()->info("stream live id={} by={}", id, by);
+    co_return true;
+}
+
+void Room::on_whip_gone() {
+    if (!streamer_connection_) streamer_last_seen_ = Clock::now();
+    forget_if_unused();
+}
+
+void Room::on_whep_gone(std::uint64_t connection_id) {
+    auto change = presence_.leave(connection_id);
+    if (change.count_changed) schedule_viewers_update();
+    forget_if_unused();
 }
 
 void Room::disconnect_all() {
@@ -190,28 +240,12 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
         }
     }
     if (role == Role::Streamer) {
-        live::StreamTimes times{self->stream_.status, self->stream_.started_at, self->stream_.ended_at};
-        auto next = live::apply(times, live::StreamEvent::StreamerConnected, now);
-        if (next && next->status != self->stream_.status) {
-            const auto id = self->stream_id_;
-            const auto started = *next->started_at;
-            auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> {
-                return s.set_stream_live(id, started);
-            };
-            auto saved = co_await db::write<bool>(self->ctx_.database, set_stream_live_job);
-            if (!saved || !*saved) {
-                session->deliver(serialize(error_json(make_error(Errc::Unavailable, "could not start the stream"))));
-                session->close(websocket::close_code::internal_error, "storage");
-                co_return;
-            }
-            self->stream_.status = next->status;
-            self->stream_.started_at = next->started_at;
-            // The statistics series starts at go-live with the count then (viewers may have been waiting).
-            const int waiting = self->presence_.viewers_count();
-            self->ctx_.database.write(
-                [id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
-                [](bool, std::string) {});
-            logger()->info("stream live id={} streamer={}", id, user->username);
+        const std::string by = user->username;
+        const bool live_now = co_await self->go_live(by);
+        if (!live_now) {
+            session->deliver(serialize(error_json(make_error(Errc::Unavailable, "could not start the stream"))));
+            session->close(websocket::close_code::internal_error, "storage");
+            co_return;
         }
         if (self->ended_) {  // ended while we were storing
             session->close(websocket::close_code::normal, "stream ended");
@@ -255,7 +289,8 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
                       {"peak_viewers", self->presence_.peak_viewers()},
                       {"comments", comments},
                       {"roles", roles},
-                      {"emotes", emotes}});
+                      {"emotes", emotes},
+                      {"media", self->media_json()}});
     if (role == Role::Streamer) {
         for (const auto& [other, member] : self->members_)
             if (other != conn && member.role != Role::Streamer)
@@ -270,6 +305,7 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
                                                  {"role", live::role_name(role)}});
     }
     if (change.count_changed || change.peak_changed) self->schedule_viewers_update();
+    if (self->media_ && role != Role::Streamer) self->media_->on_viewer_joined(conn);
 }
 
 void Room::do_leave(std::uint64_t connection_id) {
@@ -287,11 +323,8 @@ void Room::do_leave(std::uint64_t connection_id) {
                                      {"username", member.user ? Json(member.user->username) : Json(nullptr)}});
     }
     if (change.count_changed) schedule_viewers_update();
-    if (members_.empty() && ctx_.rooms) {
-        flush_viewers_update();
-        forgotten_ = true;
-        ctx_.rooms->forget(stream_id_, this);
-    }
+    if (media_) media_->on_left(connection_id);
+    forget_if_unused();
 }
 
 void Room::schedule_viewers_update() {
@@ -342,7 +375,28 @@ net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t 
         co_return;
     }
     if (type == "offer" || type == "answer" || type == "ice_candidate") {
-        self->on_signal(from, type, std::move(msg), ref);
+        auto peer = msg.find("peer");
+        const bool to_server = peer != msg.end() && peer->is_string() && peer->get<std::string>() == "server";
+        if (self->media_ && !to_server) {
+            self->reply_error(from, make_error(Errc::Conflict, "this stream's media goes through the server: "
+                                                               "send \"peer\": \"server\""), ref);
+        } else if (self->media_) {
+            const bool from_streamer = self->streamer_connection_ == from;
+            co_await self->media_->on_signal(from, from_streamer, type, std::move(msg), ref);
+        } else if (to_server) {
+            self->reply_error(from, make_error(Errc::Conflict, "this server sends media peer-to-peer (--media p2p)"), ref);
+        } else {
+            self->on_signal(from, type, std::move(msg), ref);
+        }
+    } else if (type == "set_quality" || type == "media_report") {
+        if (!self->media_) {
+            self->reply_error(from, make_error(Errc::Conflict, "quality choice needs --media janus (this server "
+                                                               "sends media peer-to-peer)"), ref);
+        } else if (type == "set_quality") {
+            self->media_->on_set_quality(from, msg, ref);
+        } else {
+            self->media_->on_media_report(from, msg);
+        }
     } else if (type == "comment") {
         co_await self->on_comment(from, std::move(msg), ref);
     } else if (type == "delete_comment") {
@@ -585,6 +639,7 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
                              {"until", live::to_unix_seconds(until)},
                              {"by", by_name}});
     for (auto c : kicked_connections) {
+        if (media_) media_->on_kicked(c);  // the video stops now, not when the socket closes
         send_message(c, notice);
         close_member(c, kCloseKicked, "kicked");
     }
@@ -644,11 +699,13 @@ net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason
     if (!saved) logger()->error("stream end not stored id={} error={}", id, saved.error().message);
     self->stream_.status = live::StreamStatus::Ended;
     self->stream_.ended_at = now;
+    if (self->media_) self->media_->on_stream_ended();
     logger()->info("stream ended id={} reason={} viewers={}", id, reason, self->presence_.viewers_count());
     self->broadcast(serialize(
         {{"type", "stream_ended"}, {"stream_id", id}, {"ended_at", live::to_unix_seconds(now)}, {"reason", reason}}));
     for (auto& [conn, member] : self->members_)
         if (auto s = member.session.lock()) s->close(websocket::close_code::normal, "stream ended");
+    self->forget_if_unused();  // a room with nobody on a WebSocket (WHIP only) goes now
 }
 
 net::awaitable<Json> Room::viewer_list(std::shared_ptr<Room> self) {
@@ -661,9 +718,76 @@ net::awaitable<RoomFacts> Room::facts(std::shared_ptr<Room> self) {
     RoomFacts f;
     f.stream = self->stream_;
     f.viewers_count = self->presence_.viewers_count();
-    f.streamer_connected = self->streamer_connection_.has_value();
+    f.streamer_connected = self->streamer_connection_.has_value() || (self->media_ && self->media_->whip_publishing());
     f.streamer_last_seen = self->streamer_last_seen_;
     co_return f;
+}
+
+// ---- WHIP and WHEP ----
+
+namespace {
+Error no_media_server(const char* what) {
+    return make_error(Errc::Conflict, std::string(what) + " needs --media janus: this server sends media peer-to-peer");
+}
+}  // namespace
+
+net::awaitable<Result<MediaSessionAnswer>> Room::whip_publish(std::shared_ptr<Room> self, std::string offer) {
+    if (!self->media_) co_return no_media_server("WHIP");
+    if (self->forgotten_ && self->ctx_.rooms) {  // emptied and dropped meanwhile: go to the registered room
+        auto fresh = co_await self->ctx_.rooms->get(self->stream_id_);
+        if (!fresh) co_return fresh.error();
+        auto job = whip_publish(*fresh, std::move(offer));
+        co_return co_await net::co_spawn((*fresh)->strand_, std::move(job), use_awaitable);
+    }
+    if (self->ended_) co_return make_error(Errc::Conflict, "this stream has ended");
+    const std::string by = "whip";
+    const bool live_now = co_await self->go_live(by);
+    if (!live_now) co_return make_error(Errc::Unavailable, "could not start the stream; try again");
+    if (self->ended_) co_return make_error(Errc::Conflict, "this stream has ended");
+    auto answer = co_await self->media_->whip_publish(std::move(offer));
+    co_return answer;
+}
+
+net::awaitable<Result<Ok>> Room::whip_trickle(std::shared_ptr<Room> self, std::string session,
+                                              media::sdp::Fragment fragment) {
+    if (!self->media_) co_return no_media_server("WHIP");
+    co_return self->media_->whip_trickle(session, fragment);
+}
+
+net::awaitable<Result<Ok>> Room::whip_stop(std::shared_ptr<Room> self, std::string session) {
+    if (!self->media_) co_return no_media_server("WHIP");
+    auto stopped = self->media_->whip_stop(session);
+    if (!stopped) co_return stopped.error();
+    std::string reason = "whip";
+    co_await do_end(self, reason);
+    co_return Ok{};
+}
+
+net::awaitable<Result<MediaSessionAnswer>> Room::whep_play(std::shared_ptr<Room> self, std::string offer) {
+    if (!self->media_) co_return no_media_server("WHEP");
+    if (self->ended_ || self->stream_.status != live::StreamStatus::Live)
+        co_return make_error(Errc::Conflict, "this stream is not live");
+    const auto connection = new_connection_id();
+    auto answer = co_await self->media_->whep_play(std::move(offer), connection);
+    if (!answer) co_return answer;
+    live::Viewer guest{std::nullopt, "", Role::Guest};
+    auto change = self->presence_.join(connection, guest);
+    if (change.count_changed || change.peak_changed) self->schedule_viewers_update();
+    co_return answer;
+}
+
+net::awaitable<Result<Ok>> Room::whep_trickle(std::shared_ptr<Room> self, std::string session,
+                                              media::sdp::Fragment fragment) {
+    if (!self->media_) co_return no_media_server("WHEP");
+    co_return self->media_->whep_trickle(session, fragment);
+}
+
+net::awaitable<Result<Ok>> Room::whep_stop(std::shared_ptr<Room> self, std::string session) {
+    if (!self->media_) co_return no_media_server("WHEP");
+    auto connection = self->media_->whep_stop(session);
+    if (!connection) co_return connection.error();
+    self->on_whep_gone(*connection);
+    co_return Ok{};
 }
 
 }  // namespace redred::ws

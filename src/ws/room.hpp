@@ -18,6 +18,7 @@
 #include "store/store.hpp"
 #include "ws/live_context.hpp"
 #include "ws/protocol.hpp"
+#include "ws/room_media.hpp"
 #include "ws/ws_session.hpp"
 
 namespace redred::ws {
@@ -46,12 +47,25 @@ public:
     void end(std::string reason);                // REST end, cleanup; no-op once ended
     void reload_roles(store::RoleLists roles);   // after a REST role change
     void disconnect_all();                       // server shutdown: close 1001, the stream stays live
+    void on_media_server(bool up);               // the media server (Janus) came or went
+
+    // WHIP and WHEP (docs/API.md), run on the strand: co_spawn(room->strand(), Room::whip_publish(room, ...)).
+    static net::awaitable<Result<MediaSessionAnswer>> whip_publish(std::shared_ptr<Room> self, std::string offer);
+    static net::awaitable<Result<Ok>> whip_trickle(std::shared_ptr<Room> self, std::string session,
+                                                   media::sdp::Fragment fragment);
+    static net::awaitable<Result<Ok>> whip_stop(std::shared_ptr<Room> self, std::string session);
+    static net::awaitable<Result<MediaSessionAnswer>> whep_play(std::shared_ptr<Room> self, std::string offer);
+    static net::awaitable<Result<Ok>> whep_trickle(std::shared_ptr<Room> self, std::string session,
+                                                   media::sdp::Fragment fragment);
+    static net::awaitable<Result<Ok>> whep_stop(std::shared_ptr<Room> self, std::string session);
 
     // Run on the strand (co_spawn(room->strand(), ..., use_awaitable)).
     static net::awaitable<Json> viewer_list(std::shared_ptr<Room> self);
     static net::awaitable<RoomFacts> facts(std::shared_ptr<Room> self);
 
 private:
+    friend class RoomMedia;
+
     struct Member {
         std::weak_ptr<WsSession> session;
         std::optional<store::User> user;
@@ -63,6 +77,12 @@ private:
     static net::awaitable<void> do_receive(std::shared_ptr<Room> self, std::uint64_t connection_id, std::string text);
     static net::awaitable<void> do_end(std::shared_ptr<Room> self, std::string reason);
     void do_leave(std::uint64_t connection_id);
+    // waiting -> live (the streamer's studio or a WHIP encoder arrived); false if it could not be stored.
+    net::awaitable<bool> go_live(const std::string& by);
+    void on_whip_gone();                              // from RoomMedia: the WHIP encoder is gone
+    void on_whep_gone(std::uint64_t connection_id);   // from RoomMedia: a WHEP player is gone
+    void forget_if_unused();
+    Json media_json() const;
 
     net::awaitable<void> on_comment(std::uint64_t from, Json msg, Json ref);
     net::awaitable<void> on_delete_comment(std::uint64_t from, Json msg, Json ref);
@@ -104,6 +124,7 @@ private:
     bool forgotten_ = false;  // left the registry when it emptied; late joins go to a fresh room
     bool update_pending_ = false;
     net::steady_timer update_timer_;
+    std::unique_ptr<RoomMedia> media_;  // --media janus only; declared last: destroyed first
 };
 
 }  // namespace redred::ws

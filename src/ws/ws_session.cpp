@@ -10,6 +10,10 @@ std::atomic<std::uint64_t> g_next_id{1};
 auto logger() { return log::get("ws"); }
 }  // namespace
 
+std::uint64_t new_connection_id() {
+    return g_next_id.fetch_add(1);
+}
+
 void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t size) {
     out.push_back(static_cast<char>(0x80 | opcode));
     if (size < 126) {
@@ -29,7 +33,7 @@ WsSession::WsSession(beast::tcp_stream stream, WsLimits limits, Metrics& metrics
       ws_(std::move(stream)),
       limits_(limits),
       metrics_(metrics),
-      id_(g_next_id.fetch_add(1)),
+      id_(new_connection_id()),
       ping_timer_(strand_) {
     metrics_.ws_connections.add();
 }
@@ -41,9 +45,14 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
     auto& ws = self->ws_;
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = self->limits_.handshake_timeout;
-    timeouts.idle_timeout = self->limits_.idle_timeout;
+    // Idleness is ours too: Boost 1.74's idle timer is not reset by a pong (or any control frame), so a quiet
+    // client that answers every ping was still cut off after idle_timeout. We note every frame we hear.
+    timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;  // ours, see the header
     ws.set_option(timeouts);
+    ws.control_callback([weak = std::weak_ptr<WsSession>(self)](websocket::frame_type, beast::string_view) {
+        if (auto s = weak.lock()) s->last_heard_ = std::chrono::steady_clock::now();
+    });
     ws.read_message_max(self->limits_.max_message_bytes);
     ws.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "redred"); }));
@@ -54,12 +63,14 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
     if (ec) co_return;
     socket.non_blocking(true, ec);
     self->open_ = true;
+    self->last_heard_ = std::chrono::steady_clock::now();
     self->schedule_ping();
     if (handler.on_open) handler.on_open(self);
     beast::flat_buffer buffer;
     for (;;) {
         co_await ws.async_read(buffer, net::redirect_error(use_awaitable, ec));
         if (ec) break;
+        self->last_heard_ = std::chrono::steady_clock::now();
         if (!ws.got_text()) {
             // Binary frames are not part of the protocol: protocol abuse.
             self->on_close_request(websocket::close_code::policy_error, "binary frames are not accepted");
@@ -127,6 +138,13 @@ void WsSession::schedule_ping() {
     ping_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
         auto self = weak.lock();
         if (ec || !self || !self->open_ || self->closing_) return;
+        if (std::chrono::steady_clock::now() - self->last_heard_ > self->limits_.idle_timeout) {
+            // Nothing at all from the peer (not even a pong) for idle_timeout: it is gone.
+            error_code ignored;
+            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            self->mark_closed();
+            return;
+        }
         self->ping_due_ = true;
         self->flush();
         self->schedule_ping();

@@ -75,9 +75,13 @@ private:
     bool closing_ = false;
     bool close_started_ = false;
     bool ping_due_ = false;
+    std::chrono::steady_clock::time_point last_heard_;  // any frame from the peer, pongs included
     websocket::close_reason close_reason_;
     net::steady_timer ping_timer_;
 };
+
+// A fresh connection id, from the same sequence as WebSocket sessions (a WHEP player is a connection too).
+std::uint64_t new_connection_id();
 
 // A server-to-client frame (unmasked, FIN set) around `payload`; opcode 0x1 text, 0x9 ping.
 void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t payload_size);

@@ -1,5 +1,6 @@
-// Every RTCPeerConnection the page holds, keyed by the remote connection id, on window.__redredPeers so
-// browser tests (and a curious engineer in devtools) can read getStats() of the real connections.
+// Every RTCPeerConnection the page holds, keyed by the remote connection id (or `server` for the one
+// connection with the media server in janus mode), on window.__redredPeers so browser tests (and a curious
+// engineer in devtools) can read getStats() of the real connections.
 declare global {
   interface Window {
     __redredPeers?: Map<string, RTCPeerConnection>;
@@ -18,6 +19,14 @@ export function exposePeer(key: string, pc: RTCPeerConnection): void {
 export function forgetPeer(key: string, pc: RTCPeerConnection): void {
   if (registry().get(key) === pc) registry().delete(key);
 }
+
+/** Every connection the page holds now (e.g. to sum what it sends). */
+export function listPeers(): RTCPeerConnection[] {
+  return [...registry().values()];
+}
+
+/** The key of the page's connection with the media server (janus mode). */
+export const serverPeerKey = 'server';
 
 /** Connection ids are numbers on the wire; pages key peers by their string form. */
 export function connectionKey(raw: unknown): string | null {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { isRecord } from '../api/http';
 import { num, parseComment, parseRole, parseStream, str, type Comment, type LiveStream, type Role } from '../api/live';
+import { p2pMedia, parseMediaInfo, type MediaInfo } from './mediaMode';
 import { LiveSocket, type FinishReason, type ServerMessage, type SocketPhase } from './socket';
 
 export interface Emote {
@@ -38,6 +39,8 @@ export interface RoomState {
   roles: { moderators: string[]; vips: string[] };
   emotes: Emote[];
   viewers: Viewer[] | null;
+  /** How media travels (p2p or through the media server) and who publishes; p2p until the server says. */
+  media: MediaInfo;
   /** The last refusal of an action that is not a comment (moderation, roles). */
   notice: string | null;
 }
@@ -57,11 +60,14 @@ const initialState: RoomState = {
   roles: { moderators: [], vips: [] },
   emotes: [],
   viewers: null,
+  media: p2pMedia,
   notice: null,
 };
 
 const commentAckTimeoutMs = 10_000;
-const signalingTypes = new Set(['offer', 'answer', 'ice_candidate', 'user_joined', 'user_left']);
+// Messages the page's WebRTC code acts on. offer / answer / ice_candidate carry `from` (a peer connection)
+// or `peer: "server"` (the media server, janus mode); quality and media_state only come in janus mode.
+const signalingTypes = new Set(['offer', 'answer', 'ice_candidate', 'user_joined', 'user_left', 'quality', 'media_state']);
 
 interface PendingComment {
   resolve: () => void;
@@ -72,7 +78,10 @@ interface PendingComment {
 export interface LiveRoomOptions {
   /** The socket is open only while true (the studio connects on Go live). */
   enabled: boolean;
-  /** offer, answer, ice_candidate, user_joined, user_left; and connection_established (to reset peers). */
+  /**
+   * offer, answer, ice_candidate (with `from`, or `peer: "server"`), user_joined, user_left, quality,
+   * media_state; and connection_established (to reset peers). Called before the room state is updated.
+   */
   onSignal?: (message: ServerMessage) => void;
 }
 
@@ -182,9 +191,12 @@ function reduce(s: RoomState, m: ServerMessage): RoomState {
         comments: Array.isArray(m.comments) ? m.comments.map(parseComment).filter((c): c is Comment => c !== null) : [],
         roles,
         emotes: Array.isArray(m.emotes) ? m.emotes.filter(isRecord).map(parseEmote) : [],
+        media: parseMediaInfo(m.media),
         notice: null,
       };
     }
+    case 'media_state':
+      return { ...s, media: parseMediaInfo(m) };
     case 'viewers_update':
       return { ...s, viewersCount: num(m.viewers_count) ?? s.viewersCount, peakViewers: num(m.peak_viewers) ?? s.peakViewers };
     case 'comment': {

@@ -104,7 +104,7 @@ export class ViewerPeer {
   }
 }
 
-function phaseOf(pc: RTCPeerConnection): MediaPhase {
+export function phaseOf(pc: RTCPeerConnection): MediaPhase {
   if (pc.connectionState === 'connected') return 'connected';
   if (pc.connectionState === 'failed') return 'failed';
   return 'connecting';

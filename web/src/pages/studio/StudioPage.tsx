@@ -11,14 +11,19 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { ChatPanel } from '../../live/ChatPanel';
 import { formatDuration } from '../../live/format';
 import { capture, listDevices, type Capture, type SourceMode } from '../../live/media';
+import { isServerPeer, parseMediaInfo, type MediaMode } from '../../live/mediaMode';
 import type { ServerMessage } from '../../live/socket';
 import { connectionKey } from '../../live/peerRegistry';
+import { ServerPublisher, type PublishStatus } from '../../live/serverPublisher';
 import { StreamerPeers } from '../../live/streamerPeers';
 import { useLiveRoom } from '../../live/useLiveRoom';
+import { useOutgoingBitrate } from '../../live/useOutgoingBitrate';
 import { useIceServers } from '../../live/useRtcConfig';
 import { formatBytes } from '../../recording/format';
 import { StudioRecorder, type RecorderStatus } from '../../recording/studioRecorder';
+import { MediaStatus } from './MediaStatus';
 import { RecordingPanel } from './RecordingPanel';
+import { StreamKeyPanel } from './StreamKeyPanel';
 import { ViewerList } from './ViewerList';
 
 // How long ending the stream waits for the recording's last chunk to upload.
@@ -78,6 +83,8 @@ function StudioLoader({ streamId }: { streamId: number }) {
 type Phase = 'setup' | 'live' | 'ended' | 'replaced';
 
 // The streamer's studio: pick a source, preview it, go live, and run the stream (viewers, chat, moderation).
+// Media goes either to each viewer (p2p: StreamerPeers, one connection per viewer connection) or once to the
+// media server (janus: ServerPublisher); the server's connection_established says which.
 function Studio({ initial }: { initial: LiveStream }) {
   const streamId = initial.id;
   const now = useNow(1000);
@@ -94,6 +101,10 @@ function Studio({ initial }: { initial: LiveStream }) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [peerStats, setPeerStats] = useState({ total: 0, connected: 0 });
   const peersRef = useRef<StreamerPeers | null>(null);
+  const publisherRef = useRef<ServerPublisher | null>(null);
+  const [publishStatus, setPublishStatus] = useState<PublishStatus>({ state: 'off', retryInMs: null, problem: null });
+  // The media mode of the current socket connection, read when viewers join (set on connection_established).
+  const mediaModeRef = useRef<MediaMode>('p2p');
   const previewRef = useRef<HTMLVideoElement>(null);
   const viewersTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const [recordOn, setRecordOn] = useState(false);
@@ -107,17 +118,31 @@ function Studio({ initial }: { initial: LiveStream }) {
   const requestViewers = useRef<() => void>(() => {});
   const onSignal = useCallback((message: ServerMessage) => {
     const peers = peersRef.current;
-    if (peers === null) return;
+    const publisher = publisherRef.current;
+    if (peers === null || publisher === null) return;
+    if (isServerPeer(message)) {
+      if (message.type === 'answer' && typeof message.sdp === 'string') publisher.handleAnswer(message.sdp);
+      else if (message.type === 'ice_candidate') publisher.handleCandidate(message.candidate);
+      return;
+    }
     const from = connectionKey(message.from);
     const connectionId = connectionKey(message.connection_id);
     switch (message.type) {
-      case 'connection_established':
+      case 'connection_established': {
+        const media = parseMediaInfo(message.media);
+        mediaModeRef.current = media.mode;
+        if (connectionId !== null) publisher.connected(connectionId, media);
         // A (re)connected streamer gets a fresh user_joined for every viewer already there.
         peers.closeAll();
         requestViewers.current();
         break;
+      }
+      case 'media_state':
+        publisher.mediaChanged(parseMediaInfo(message));
+        break;
       case 'user_joined':
-        if (connectionId !== null) peers.addViewer(connectionId);
+        // In janus mode user_joined only says who watches: the media server sends them the video.
+        if (connectionId !== null && mediaModeRef.current === 'p2p') peers.addViewer(connectionId);
         requestViewers.current();
         break;
       case 'user_left':
@@ -147,6 +172,15 @@ function Studio({ initial }: { initial: LiveStream }) {
     if (state.phase === 'open') requestViewers.current();
   }, [state.phase, state.roles]);
 
+  // Janus mode: the publisher hears connection_established and media_state in order through onSignal; only
+  // the socket closing comes from here (for the connection that was open, so a newer one is never undone).
+  const janus = state.media.mode === 'janus';
+  const socketOpen = state.phase === 'open';
+  const lastConnection = state.connectionId;
+  useEffect(() => {
+    if (!socketOpen && lastConnection !== null) publisherRef.current?.disconnected(lastConnection);
+  }, [socketOpen, lastConnection]);
+
   // The end of the broadcast, whoever caused it: release the camera and every peer connection.
   const over = state.finish === 'ended' || state.finish === 'replaced';
   useEffect(() => {
@@ -154,6 +188,8 @@ function Studio({ initial }: { initial: LiveStream }) {
     void recorderRef.current?.stop(recordingFlushMs);
     peersRef.current?.closeAll();
     peersRef.current = null;
+    publisherRef.current?.close();
+    publisherRef.current = null;
     captureRef.current?.stop();
     captureRef.current = null;
   }, [over]);
@@ -165,6 +201,7 @@ function Studio({ initial }: { initial: LiveStream }) {
       clearTimeout(viewersTimer.current);
       recorderRef.current?.dispose();
       peersRef.current?.closeAll();
+      publisherRef.current?.close();
       captureRef.current?.stop();
     },
     [],
@@ -211,6 +248,7 @@ function Studio({ initial }: { initial: LiveStream }) {
         captureRef.current = next;
         setCurrent(next);
         await peersRef.current?.replaceTracks({ video: next.video, audio: next.audio });
+        await publisherRef.current?.replaceTracks({ video: next.video, audio: next.audio });
         recorderRef.current?.setSource(next.video, next.audio); // same recording, new picture and sound
         previous?.stop();
         void refreshDevices(); // labels are known once permission was given
@@ -259,6 +297,13 @@ function Studio({ initial }: { initial: LiveStream }) {
       { video: source.video, audio: source.audio },
       (total, connected) => setPeerStats({ total, connected }),
     );
+    publisherRef.current?.close();
+    publisherRef.current = new ServerPublisher(
+      (message) => void room.sendRaw(message),
+      iceServers ?? [],
+      { video: source.video, audio: source.audio },
+      setPublishStatus,
+    );
     setPhase('live');
     if (recordOnRef.current) startRecorder(source);
   };
@@ -281,7 +326,10 @@ function Studio({ initial }: { initial: LiveStream }) {
   }, [initial.status, streamId]);
 
   useEffect(() => {
-    if (iceServers !== null) peersRef.current?.setIceServers(iceServers);
+    if (iceServers !== null) {
+      peersRef.current?.setIceServers(iceServers);
+      publisherRef.current?.setIceServers(iceServers);
+    }
   }, [iceServers]);
 
   // A reload of a live studio resumes the broadcast with the camera, so viewers get video back in seconds.
@@ -310,6 +358,7 @@ function Studio({ initial }: { initial: LiveStream }) {
       await endLiveStream(streamId);
       setPhase('ended');
       peersRef.current?.closeAll();
+      publisherRef.current?.close();
       captureRef.current?.stop();
       captureRef.current = null;
       setCurrent(null);
@@ -329,6 +378,7 @@ function Studio({ initial }: { initial: LiveStream }) {
   const connected = state.phase === 'open';
   const peerCount = peerStats.total;
   const peerConnected = peerStats.connected;
+  const outgoingKbps = useOutgoingBitrate(phase === 'live');
 
   const studioState =
     phase === 'ended' ? 'ended' : phase === 'replaced' ? 'replaced' : phase === 'setup' ? 'setup' : connected ? 'live' : 'connecting';
@@ -481,8 +531,8 @@ function Studio({ initial }: { initial: LiveStream }) {
                 </h2>
                 {state.phase === 'reconnecting' && (
                   <p className="field__error" role="status">
-                    Connection to the server lost. Reconnecting{state.retryInMs !== null ? ` in ${Math.ceil(state.retryInMs / 1000)} s` : '…'} — viewers keep
-                    their video meanwhile.
+                    Connection to the server lost. Reconnecting{state.retryInMs !== null ? ` in ${Math.ceil(state.retryInMs / 1000)} s` : '…'} —{' '}
+                    {janus ? 'your video reaches viewers again once it is back.' : 'viewers keep their video meanwhile.'}
                   </p>
                 )}
                 <dl className="viewer__stats">
@@ -494,10 +544,18 @@ function Studio({ initial }: { initial: LiveStream }) {
                     <dt>Peak</dt>
                     <dd data-testid="studio-peak">{state.peakViewers ?? '–'}</dd>
                   </div>
+                  {!janus && (
+                    <div className="stat">
+                      <dt>Video connections</dt>
+                      <dd data-testid="studio-peers">
+                        {peerConnected} / {peerCount}
+                      </dd>
+                    </div>
+                  )}
                   <div className="stat">
-                    <dt>Video connections</dt>
-                    <dd data-testid="studio-peers">
-                      {peerConnected} / {peerCount}
+                    <dt>Sending</dt>
+                    <dd data-testid="outgoing-bitrate" data-kbps={outgoingKbps ?? ''}>
+                      {outgoingKbps === null ? '–' : `${outgoingKbps} kbit/s`}
                     </dd>
                   </div>
                   <div className="stat">
@@ -508,8 +566,18 @@ function Studio({ initial }: { initial: LiveStream }) {
                 {peerCount > 0 && peerConnected < peerCount && now - (startedAt ?? now) > 15 && (
                   <p className="muted">Some viewers are still connecting. Peer-to-peer video can be blocked by strict firewalls.</p>
                 )}
+                {state.connectionId !== null && (
+                  <MediaStatus
+                    media={state.media}
+                    publish={publishStatus}
+                    onTakeOver={() => publisherRef.current?.takeOver()}
+                    onRetry={() => publisherRef.current?.retryNow()}
+                  />
+                )}
               </section>
             )}
+
+            <StreamKeyPanel streamId={streamId} mode={state.connectionId !== null ? state.media.mode : null} ended={stream.status === 'ended'} />
           </div>
           <div className="live-layout__side">
             {phase === 'live' && (

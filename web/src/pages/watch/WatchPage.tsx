@@ -8,39 +8,75 @@ import { useNow } from '../../hooks/useNow';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { ChatPanel, type ChatPanelProps } from '../../live/ChatPanel';
 import { formatClock, formatDuration, viewersLabel } from '../../live/format';
+import { isServerPeer, parseMediaInfo, parseQualityInfo, type Layer, type MediaInfo, type QualityChoice } from '../../live/mediaMode';
 import { connectionKey } from '../../live/peerRegistry';
+import { ServerViewer } from '../../live/serverViewer';
 import type { ServerMessage } from '../../live/socket';
 import { useLiveRoom } from '../../live/useLiveRoom';
 import { useIceServersPromise } from '../../live/useRtcConfig';
 import { ViewerPeer, type MediaPhase } from '../../live/viewerPeer';
 import { LazyRecordingPlayer as RecordingPlayer } from '../../recording/lazy';
+import { QualityBar } from './QualityBar';
 
 // After this long in `failed`, the page reconnects its socket: the streamer then offers a fresh peer.
 const mediaFailedReconnectMs = 5000;
 
 export type WatchState = 'connecting' | 'waiting' | 'live' | 'ended' | 'kicked' | 'lost' | 'not_found';
 
-// Watch page: the streamer's video over WebRTC (peer to peer), the viewer count, the chat, and moderation
-// for moderators. Works for guests (no chat box).
+// Watch page: the streamer's video over WebRTC, the viewer count, the chat, and moderation for moderators.
+// Works for guests (no chat box). The video comes peer to peer from the streamer (ViewerPeer) or, in janus
+// mode, from the media server (ServerViewer, with a simulcast quality choice); messages with
+// `peer: "server"` go to the latter.
 export function WatchPage() {
   const streamId = Number(useParams().id);
   const { user } = useAuth();
   const now = useNow(1000);
   const iceServers = useIceServersPromise();
   const viewerRef = useRef<ViewerPeer | null>(null);
+  const serverViewerRef = useRef<ServerViewer | null>(null);
+  const [requested, setRequested] = useState<QualityChoice>('auto');
+  const requestedRef = useRef<QualityChoice>('auto');
+  const [layer, setLayer] = useState<Layer | null>(null);
+  const sendRawRef = useRef<(message: Record<string, unknown>) => boolean>(() => false);
   const [media, setMedia] = useState<{ stream: MediaStream | null; phase: MediaPhase }>({ stream: null, phase: 'none' });
   const [restStream, setRestStream] = useState<LiveStream | null>(null);
   const [offerSeen, setOfferSeen] = useState(false);
 
   const onSignal = useCallback((message: ServerMessage) => {
     const viewer = viewerRef.current;
-    if (viewer === null) return;
+    const serverViewer = serverViewerRef.current;
+    if (viewer === null || serverViewer === null) return;
+    if (isServerPeer(message)) {
+      if (message.type === 'offer' && typeof message.sdp === 'string') {
+        setOfferSeen(true);
+        serverViewer.handleOffer(message.sdp);
+        const offered = parseQualityInfo(message.quality);
+        setLayer(offered.layer);
+        // Each offer is a new server session: keep this viewer's choice if the server does not have it.
+        if ((offered.requested ?? 'auto') !== requestedRef.current) sendRawRef.current({ type: 'set_quality', quality: requestedRef.current });
+      } else if (message.type === 'ice_candidate') serverViewer.handleCandidate(message.candidate);
+      return;
+    }
     const from = connectionKey(message.from);
-    if (message.type === 'connection_established') viewer.close();
-    else if (message.type === 'offer' && from !== null && typeof message.sdp === 'string') {
+    if (message.type === 'connection_established') {
+      viewer.close();
+      serverViewer.close();
+      setLayer(null);
+    } else if (message.type === 'offer' && from !== null && typeof message.sdp === 'string') {
       setOfferSeen(true);
       viewer.handleOffer(from, message.sdp);
     } else if (message.type === 'ice_candidate' && from !== null) viewer.handleCandidate(from, message.candidate);
+    else if (message.type === 'quality') {
+      const quality = parseQualityInfo(message);
+      if (quality.layer !== null) setLayer(quality.layer);
+    } else if (message.type === 'media_state') {
+      // The server's sessions are gone when it is down or nobody publishes; a new offer follows when back.
+      const media = parseMediaInfo(message);
+      if (media.server !== 'up' || media.source === null) {
+        serverViewer.close();
+        setLayer(null);
+      }
+    }
   }, []);
 
   // Keyed by user too: logging in or out reconnects the socket with the new identity.
@@ -48,16 +84,34 @@ export function WatchPage() {
   const { state, send, sendRaw, sendComment, dismissNotice, reconnectNow } = room;
 
   useEffect(() => {
-    const viewer = new ViewerPeer(iceServers, {
-      send: (message) => void sendRaw(message),
-      onMedia: (stream, phase) => setMedia({ stream, phase }),
-    });
+    sendRawRef.current = sendRaw;
+  }, [sendRaw]);
+
+  useEffect(() => {
+    const onMedia = (stream: MediaStream | null, phase: MediaPhase) => setMedia({ stream, phase });
+    const viewer = new ViewerPeer(iceServers, { send: (message) => void sendRaw(message), onMedia });
+    const serverViewer = new ServerViewer(iceServers, { send: (message) => void sendRaw(message), onMedia });
+    serverViewer.setReporting(requestedRef.current === 'auto');
     viewerRef.current = viewer;
+    serverViewerRef.current = serverViewer;
     return () => {
       viewer.close();
+      serverViewer.dispose();
       viewerRef.current = null;
+      serverViewerRef.current = null;
     };
   }, [iceServers, sendRaw]);
+
+  // media_report only while on auto: with a fixed layer there is nothing for the server to decide.
+  useEffect(() => {
+    serverViewerRef.current?.setReporting(requested === 'auto');
+  }, [requested]);
+
+  const chooseQuality = (quality: QualityChoice) => {
+    requestedRef.current = quality;
+    setRequested(quality);
+    sendRaw({ type: 'set_quality', quality });
+  };
 
   useEffect(() => {
     const controller = new AbortController();
@@ -75,7 +129,9 @@ export function WatchPage() {
 
   const finished = state.finish;
   useEffect(() => {
-    if (finished !== null) viewerRef.current?.close();
+    if (finished === null) return;
+    viewerRef.current?.close();
+    serverViewerRef.current?.close();
   }, [finished]);
 
   const stream = state.stream ?? restStream;
@@ -149,12 +205,16 @@ export function WatchPage() {
             <VideoStage
               watchState={watchState}
               media={media}
+              mediaInfo={state.media}
               retryInMs={state.retryInMs}
               kicked={state.kicked}
               endedAt={endedAt}
               streamId={streamId}
               streamer={stream?.streamer.username ?? null}
             />
+            {state.media.mode === 'janus' && (watchState === 'live' || watchState === 'lost') && (
+              <QualityBar requested={requested} layer={layer} onChoose={chooseQuality} />
+            )}
           </section>
           {stream?.description ? <p className="description">{stream.description}</p> : null}
           {watchState === 'ended' && <RecordingPlayer streamId={streamId} title={stream?.title ?? null} />}
@@ -196,6 +256,7 @@ const stateLabels: Record<WatchState, string> = {
 function VideoStage({
   watchState,
   media,
+  mediaInfo,
   retryInMs,
   kicked,
   endedAt,
@@ -204,6 +265,7 @@ function VideoStage({
 }: {
   watchState: WatchState;
   media: { stream: MediaStream | null; phase: MediaPhase };
+  mediaInfo: MediaInfo;
   retryInMs: number | null;
   kicked: { reason: string; until: number | null; by: string | null } | null;
   endedAt: number | null;
@@ -261,7 +323,15 @@ function VideoStage({
       )}
       {!showVideo && (
         <div className="placeholder" data-testid="watch-placeholder">
-          <Placeholder watchState={watchState} media={media} retryInMs={retryInMs} kicked={kicked} endedAt={endedAt} streamId={streamId} />
+          <Placeholder
+            watchState={watchState}
+            media={media}
+            mediaInfo={mediaInfo}
+            retryInMs={retryInMs}
+            kicked={kicked}
+            endedAt={endedAt}
+            streamId={streamId}
+          />
         </div>
       )}
       {playError && <p className="field__error">{playError}</p>}
@@ -272,6 +342,7 @@ function VideoStage({
 function Placeholder({
   watchState,
   media,
+  mediaInfo,
   retryInMs,
   kicked,
   endedAt,
@@ -279,6 +350,7 @@ function Placeholder({
 }: {
   watchState: WatchState;
   media: { phase: MediaPhase };
+  mediaInfo: MediaInfo;
   retryInMs: number | null;
   kicked: { reason: string; until: number | null; by: string | null } | null;
   endedAt: number | null;
@@ -329,16 +401,42 @@ function Placeholder({
           <p className="placeholder__text">The video starts here as soon as they go live. Chat is open.</p>
         </>
       );
-    case 'live':
+    case 'live': {
+      const janus = mediaInfo.mode === 'janus';
+      if (janus && mediaInfo.server !== 'up') {
+        return (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            <p className="placeholder__title" data-testid="media-server-down">
+              The media server is unavailable — reconnecting…
+            </p>
+            <p className="placeholder__text">The video comes back here by itself; no need to reload.</p>
+          </>
+        );
+      }
+      if (janus && mediaInfo.source === null && media.phase === 'none') {
+        return (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            <p className="placeholder__title" data-testid="waiting-for-video">
+              {"Waiting for the streamer's video…"}
+            </p>
+            <p className="placeholder__text">The stream is live; the picture starts as soon as the streamer sends it. Chat is open.</p>
+          </>
+        );
+      }
       return (
         <>
           <span className="spinner" aria-hidden="true" />
           <p className="placeholder__title">{media.phase === 'failed' ? 'Could not connect the video' : 'Connecting the video…'}</p>
           <p className="placeholder__text">
-            {media.phase === 'failed' ? 'Retrying. A firewall or VPN can block peer-to-peer video.' : 'This takes a second or two.'}
+            {media.phase === 'failed'
+              ? `Retrying. A firewall or VPN can block ${janus ? 'the video connection' : 'peer-to-peer video'}.`
+              : 'This takes a second or two.'}
           </p>
         </>
       );
+    }
     default:
       return (
         <>
