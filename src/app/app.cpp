@@ -230,6 +230,7 @@ int run_server(const Config& config) {
     live_ctx->chat = ws::ChatLimits{config.chat_burst, config.chat_rate};
     live_ctx->rtc = ws::RtcConfig{config.stun_urls, config.turn_urls, config.turn_secret, config.turn_ttl};
     live_ctx->cleanup = cleanup_thresholds(config);
+    live_ctx->ws_limits.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);  // pinged at half of it
     ws::RoomRegistry rooms(*live_ctx);
     live_ctx->rooms = &rooms;
     running->rooms = &rooms;

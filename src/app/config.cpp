@@ -39,7 +39,8 @@ void add_serve_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_MAX_BODY_BYTES")->capture_default_str();
     cmd.add_option("--header-timeout-ms", c.header_timeout_ms, "Time a client has to send a request header")
         ->envname("REDRED_HEADER_TIMEOUT_MS")->capture_default_str();
-    cmd.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Keep-alive connections idle longer are closed")
+    cmd.add_option("--idle-timeout-ms", c.idle_timeout_ms, "Idle keep-alive connections are closed after this; WebSockets are pinged at half of it and closed when "
+                   "nothing (not even a pong) comes back for this long")
         ->envname("REDRED_IDLE_TIMEOUT_MS")->capture_default_str();
     cmd.add_option("--write-timeout-ms", c.write_timeout_ms, "A client that takes no data for this long is closed")
         ->envname("REDRED_WRITE_TIMEOUT_MS")->capture_default_str();

@@ -9,7 +9,9 @@ Json create_room(const RoomSettings& s) {
            {"description", s.description},
            {"secret", s.secret},
            {"is_private", true},
-           {"publishers", 1},
+           // One source at a time; 2 so that a new publication (a reload, OBS taking over) never waits for
+           // Janus to let go of the one it replaces.
+           {"publishers", 2},
            {"audiocodec", "opus"},
            // VP8 first: every browser encodes it with simulcast; H.264 for encoders (OBS) that offer only that.
            {"videocodec", "vp8,h264"},

@@ -33,6 +33,8 @@ constexpr int kWhepKeyframeSeconds = 5;
 // A layer switch waits for a keyframe of the new layer; Janus asks for one, but Chrome ignores requests that
 // come too soon after the previous one. If the switch has not happened after this long, ask again.
 constexpr auto kLayerSwitchGrace = std::chrono::milliseconds(1000);
+// A subscription that fails (the media server busy or restarting) is tried again this many times, 1 s, 2 s...
+constexpr int kSubscribeAttempts = 3;
 
 Json candidate_of(const Json& msg) {
     auto it = msg.find("candidate");
@@ -285,6 +287,7 @@ net::awaitable<void> RoomMedia::subscribe(std::shared_ptr<Room> room, std::uint6
     if (!handle) {
         logger()->warn("subscribe failed stream={} connection={} error={}", room->stream_id_, connection,
                        handle.error().message);
+        if (still_current()) self.retry_subscribe(connection);
         co_return;
     }
     if (!still_current()) {
@@ -301,10 +304,10 @@ net::awaitable<void> RoomMedia::subscribe(std::shared_ptr<Room> room, std::uint6
                        reply ? std::string("no offer") : reply.error().message);
         self.sfu_->janus().detach(joined.handle);
         joined.handle = {};
-        room->send(connection, error_json(make_error(Errc::Unavailable, "the media server could not add you; retrying "
-                                                                        "when the stream's media restarts")));
+        self.retry_subscribe(connection);
         co_return;
     }
+    joined.failures = 0;
     joined.video_mid = videoroom::attached_video_mid(reply->data).value_or("");
     joined.counted = true;
     room->media_->metrics_.sfu_subscribers.add();
@@ -344,6 +347,21 @@ net::awaitable<void> RoomMedia::on_viewer_answer(std::uint64_t from, Json msg, J
     for (auto& candidate : it->second.early_candidates) sfu_->janus().trickle(handle, std::move(candidate));
     it->second.early_candidates.clear();
     if (it->second.layer != Layer::High) apply_layer(from, false);
+}
+
+void RoomMedia::retry_subscribe(std::uint64_t connection) {
+    auto it = subscribers_.find(connection);
+    if (it == subscribers_.end()) return;
+    if (++it->second.failures > kSubscribeAttempts) {
+        room_.send(connection, error_json(make_error(Errc::Unavailable, "the media server could not add you; you will "
+                                                                        "get video when the stream's media restarts")));
+        it->second.failures = 0;
+        return;
+    }
+    auto timer = std::make_shared<net::steady_timer>(room_.strand_, std::chrono::seconds(it->second.failures));
+    timer->async_wait([weak = std::weak_ptr<Room>(room_ptr()), timer, connection](error_code ec) {
+        if (auto r = weak.lock(); !ec && r && r->media_) net::co_spawn(r->strand_, subscribe(r, connection), log_if_thrown);
+    });
 }
 
 void RoomMedia::on_subscriber_event(std::uint64_t connection, std::uint64_t serial, janus::Incoming in) {

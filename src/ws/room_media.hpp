@@ -104,6 +104,7 @@ private:
         media::Layer layer = media::Layer::High;
         std::optional<media::LayerSelector> selector;  // while quality is Auto
         bool layer_confirmed = true;                   // Janus reported the switch to `layer`
+        int failures = 0;                              // subscription attempts that failed in a row
     };
     struct WhepSession {
         std::uint64_t serial = 0;
@@ -115,6 +116,7 @@ private:
     };
 
     static net::awaitable<void> subscribe(std::shared_ptr<Room> room, std::uint64_t connection);
+    void retry_subscribe(std::uint64_t connection);
     net::awaitable<Result<media::SfuRoom>> ensure_room();
     net::awaitable<Result<std::string>> publish(media::Source source, std::optional<std::uint64_t> connection,
                                                 std::string whip_session, std::string offer);

@@ -15,7 +15,7 @@ before(async () => { server = await startRedred(); });
 after(async () => { await server?.stop(); });
 
 const nonce = (what) => `${what}-${randomBytes(6).toString('hex')}`;
-const HELLO_KEYS = ['comments', 'connection_id', 'emotes', 'peak_viewers', 'roles', 'stream', 'type', 'viewers_count', 'you'];
+const HELLO_KEYS = ['comments', 'connection_id', 'emotes', 'media', 'peak_viewers', 'roles', 'stream', 'type', 'viewers_count', 'you'];
 const MODERATION = ['delete_comment', 'timeout_user', 'kick_user'];
 const ROLE_CHANGES = ['add_moderator', 'remove_moderator', 'add_vip', 'remove_vip'];
 
@@ -65,6 +65,7 @@ describe('lifecycle', () => {
     const s = await join(server, stream.id, { account: acct });
     const h = s.hello;
     assert.deepEqual(Object.keys(h).sort(), HELLO_KEYS);
+    assert.deepEqual(h.media, { mode: 'p2p', server: null, source: null }, 'peer-to-peer by default');
     assert.ok(h.connection_id !== undefined && h.connection_id !== null && h.connection_id !== '', 'connection_id');
     assert.notEqual(h.connection_id, early.cid);
     assert.equal(h.stream.id, stream.id);
@@ -741,5 +742,24 @@ describe('bad frames and connections', () => {
     assert.equal(noSlash.hello.you.username, acct.user.username);
     for (const c of [viaCookie, bad, noSlash]) await c.close();
     await room.closeAll();
+  });
+});
+
+describe('keep-alive', () => {
+  test('a quiet client that answers pings stays connected; one that answers nothing is closed after the idle timeout', async () => {
+    const quickServer = await startRedred({ args: ['--idle-timeout-ms', '1200'] });
+    try {
+      const acct = await register(quickServer, uniqueName('quiet'));
+      const stream = await createStream(quickServer, acct.token);
+      const answering = await join(quickServer, stream.id, { guest: true, label: 'answering' });
+      const silent = await join(quickServer, stream.id, { guest: true, label: 'silent', autoPong: false });
+      // Nothing is sent by either for more than three idle timeouts; only pongs come back from the first.
+      await sleep(4000);
+      assert.equal(answering.closeInfo, undefined, `the client answering pings was closed: ${JSON.stringify(answering.closeInfo)}`);
+      assert.ok(silent.closeInfo, 'the client that answers nothing is still connected');
+      answering.ws.close();
+    } finally {
+      await quickServer.stop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 #include "media/io/janus_client.hpp"
 
 #include "core/log.hpp"
+#include "core/pending_call.hpp"
 
 namespace redred::media {
 namespace {
@@ -31,23 +32,11 @@ Error unavailable(const std::string& why) {
 }  // namespace
 
 // One request in flight. Created by request() on the caller's thread, then touched only on the strand.
-struct JanusClient::Pending {
+struct JanusClient::Pending : PendingCall<Result<janus::Incoming>> {
     Json body;
     bool ack_answers = false;
     std::uint64_t generation = 0;  // 0: not tied to a session (create, info)
-    std::function<void(Result<janus::Incoming>)> complete;  // posts to the caller's executor
-    std::optional<net::steady_timer> deadline;
     std::string transaction;
-    bool done = false;
-
-    void finish(Result<janus::Incoming> result) {
-        if (done) return;
-        done = true;
-        if (deadline) deadline->cancel();
-        auto complete_now = std::move(complete);
-        complete = nullptr;
-        complete_now(std::move(result));
-    }
 };
 
 std::shared_ptr<JanusClient> JanusClient::create(net::any_io_executor executor, JanusOptions options,

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/pending_call.hpp"
 #include "state/redis/redis_protocol.hpp"
 
 namespace redred::state::redis {
@@ -40,20 +41,8 @@ std::string without_prefix(std::string message) {
 }  // namespace
 
 // One command in flight. Created by command() on the caller's thread, then touched only on the strand.
-struct Connection::Pending {
-    std::string wire;                                // formatted RESP; released once written
-    std::function<void(Result<Reply>)> complete;     // posts the result to the caller's executor
-    std::optional<net::steady_timer> deadline;       // on the strand
-    bool done = false;                               // completed by reply, loss, stop or timeout
-
-    void finish(Result<Reply> result) {
-        if (done) return;
-        done = true;
-        if (deadline) deadline->cancel();
-        auto complete_now = std::move(complete);
-        complete = nullptr;
-        complete_now(std::move(result));
-    }
+struct Connection::Pending : PendingCall<Result<Reply>> {
+    std::string wire;  // formatted RESP; released once written
 };
 
 std::shared_ptr<Connection> Connection::create(net::any_io_executor executor, Endpoint endpoint,

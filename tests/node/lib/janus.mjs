@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { freePort, sleep, tempDir, testOutputDir, waitFor } from './redred.mjs';
+import { freePort, sleep, stopProcess, tempDir, testOutputDir, waitFor } from './redred.mjs';
 
 export const janusBin = process.env.REDRED_JANUS ?? '/usr/bin/janus';
 export const janusLibDir = process.env.REDRED_JANUS_LIB_DIR ?? '/usr/lib/x86_64-linux-gnu/janus';
@@ -112,16 +112,6 @@ admin: {
   events = false
 }
 `);
-}
-
-async function stopProcess(proc, signal, timeoutMs = 10000) {
-  if (proc.exitCode !== null || proc.signalCode !== null) return { code: proc.exitCode, signal: proc.signalCode };
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, signal: sig })));
-  proc.kill(signal);
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const result = await exited;
-  clearTimeout(timer);
-  return result;
 }
 
 // Starts Janus. Options: debugLevel (0-7, default 4 or $REDRED_JANUS_DEBUG_LEVEL), niceDebug (libnice's

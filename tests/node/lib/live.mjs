@@ -241,10 +241,11 @@ export function wsUrl(server, streamId, { token, slash = true } = {}) {
 
 // Opens a WebSocket to the stream; resolves with a LiveClient once open (before any message). Rejects with
 // an error carrying `status` and `body` when the server refuses the upgrade with plain HTTP.
-export function connectWs(server, streamId, { token, cookie, headers = {}, slash = true, label, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+// `autoPong: false` makes a client that never answers the server's pings (a vanished peer).
+export function connectWs(server, streamId, { token, cookie, headers = {}, slash = true, label, timeoutMs = DEFAULT_WAIT_MS, autoPong = true } = {}) {
   const h = { ...headers };
   if (cookie) h.cookie = `redred_session=${cookie}`;
-  const ws = new WebSocket(wsUrl(server, streamId, { token, slash }), { headers: h, handshakeTimeout: timeoutMs });
+  const ws = new WebSocket(wsUrl(server, streamId, { token, slash }), { headers: h, handshakeTimeout: timeoutMs, autoPong });
   const client = new LiveClient(ws, label ?? `ws(${streamId})`);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(client));

@@ -14,12 +14,17 @@ const rtcClientSource = readFileSync(path.join(path.dirname(new URL(import.meta.
 // Janus, and redred with --media janus pointed at it (with Janus's API secret and VideoRoom admin key).
 export async function startJanusAndRedred({ args = [], janusOptions = {} } = {}) {
   const janus = await startJanus(janusOptions);
-  const server = await startRedred({
-    webRoot,
-    args: ['--media', 'janus', '--janus-url', janus.wsUrl, '--janus-api-secret', janus.apiSecret,
-      '--janus-admin-key', janus.adminKey, ...args],
-  });
-  return { janus, server };
+  try {
+    const server = await startRedred({
+      webRoot,
+      args: ['--media', 'janus', '--janus-url', janus.wsUrl, '--janus-api-secret', janus.apiSecret,
+        '--janus-admin-key', janus.adminKey, ...args],
+    });
+    return { janus, server };
+  } catch (e) {
+    await janus.stop(); // the caller never gets the handle: a Janus left running would keep the test process alive
+    throw e;
+  }
 }
 
 export async function launchMediaBrowser() {

@@ -56,7 +56,8 @@ function track(proc, name) {
   return output;
 }
 
-async function stopProcess(proc, signal = 'SIGTERM', timeoutMs = 10000) {
+// Sends `signal` and waits for the exit; SIGKILL after `timeoutMs`. Resolves with { code, signal }.
+export async function stopProcess(proc, signal = 'SIGTERM', timeoutMs = 10000) {
   if (proc.exitCode !== null || proc.signalCode !== null) return { code: proc.exitCode, signal: proc.signalCode };
   const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, signal: sig })));
   proc.kill(signal);

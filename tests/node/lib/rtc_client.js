@@ -191,5 +191,115 @@
     return { status: res.status, location: res.headers.get('location'), contentType: res.headers.get('content-type') };
   }
 
-  window.rr = { Socket, publish, watch, stats, framesRise, whipPublish, whepPlay, sleep };
+  // --- Peer-to-peer (the default --media p2p; docs/PROTOCOL.md "Messages" and "Signaling isolation") ---
+
+  // Runs async operations on one peer connection in order (an offer or answer before the candidates that
+  // follow it); a failure is kept in `errors` and does not stop the chain.
+  function serial(errors) {
+    let chain = Promise.resolve();
+    return (operation) => {
+      chain = chain.then(operation).catch((e) => { errors.push(String(e?.message ?? e)); });
+      return chain;
+    };
+  }
+
+  // Collects the types of the local ICE candidates a peer connection gathers (host, srflx, relay).
+  function trackGathering(pc, into) {
+    pc.addEventListener('icecandidate', (e) => { if (e.candidate) into.push(e.candidate.type ?? (/ typ (\w+)/.exec(e.candidate.candidate)?.[1] ?? null)); });
+  }
+
+  // The streamer's side over `socket` (the streamer's): one RTCPeerConnection per viewer connection, made on
+  // that connection's `user_joined` (a repeated one is ignored: exactly one pc per pair), closed on
+  // `user_left`; send-only fake camera and microphone; `offer` with `target`; `answer` and `ice_candidate`
+  // come back with `from`. Returns { peers: Map(connection id → pc), media, offers, errors }.
+  async function p2pStream(socket, { iceServers = [], iceTransportPolicy = 'all', width = 640, height = 480 } = {}) {
+    const media = await camera({ width, height });
+    const streamer = { peers: new Map(), media, offers: 0, errors: [] };
+    const queues = new Map();
+    socket.on('user_joined', (m) => {
+      const id = m.connection_id;
+      if (streamer.peers.has(id)) return;
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
+      const run = serial(streamer.errors);
+      streamer.peers.set(id, pc);
+      queues.set(id, run);
+      const stream = new MediaStream();
+      pc.addTransceiver(media.getVideoTracks()[0], { direction: 'sendonly', streams: [stream] });
+      pc.addTransceiver(media.getAudioTracks()[0], { direction: 'sendonly', streams: [stream] });
+      pc.onicecandidate = (e) => {
+        if (e.candidate && streamer.peers.get(id) === pc) socket.send({ type: 'ice_candidate', target: id, candidate: e.candidate.toJSON() });
+      };
+      run(async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        socket.send({ type: 'offer', target: id, sdp: pc.localDescription.sdp });
+        streamer.offers += 1;
+      });
+    });
+    socket.on('user_left', (m) => {
+      const pc = streamer.peers.get(m.connection_id);
+      if (!pc) return;
+      pc.close();
+      streamer.peers.delete(m.connection_id);
+      queues.delete(m.connection_id);
+    });
+    socket.on('answer', (m) => {
+      const pc = streamer.peers.get(m.from);
+      if (m.peer === 'server' || !pc) return;
+      queues.get(m.from)(() => (pc.signalingState === 'have-local-offer' ? pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }) : undefined));
+    });
+    socket.on('ice_candidate', (m) => {
+      const pc = streamer.peers.get(m.from);
+      if (m.peer === 'server' || !pc || !m.candidate) return;
+      queues.get(m.from)(() => pc.addIceCandidate(m.candidate));
+    });
+    return streamer;
+  }
+
+  // A viewer's side over `socket` (a viewer's): answers the streamer's `offer` (receive-only) on one peer
+  // connection per streamer connection (a second offer from the same connection is ignored; an offer from a
+  // new streamer connection replaces the peer), and trickles `ice_candidate` with `target` = the offer's
+  // `from`. Candidates that arrive before their offer wait for it. Returns { pc, from, offers, ignored,
+  // localCandidates (types gathered), errors }.
+  function p2pWatch(socket, { iceServers = [], iceTransportPolicy = 'all' } = {}) {
+    const viewer = { pc: null, from: null, offers: 0, ignored: 0, localCandidates: [], errors: [] };
+    const early = [];
+    let run = serial(viewer.errors);
+    socket.on('offer', (m) => {
+      if (m.peer === 'server') return;
+      if (viewer.pc && viewer.from === m.from) { viewer.ignored += 1; return; }
+      viewer.offers += 1;
+      viewer.pc?.close();
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
+      viewer.pc = pc;
+      viewer.from = m.from;
+      viewer.localCandidates = [];
+      trackGathering(pc, viewer.localCandidates);
+      run = serial(viewer.errors);
+      pc.onicecandidate = (e) => {
+        if (e.candidate && viewer.pc === pc) socket.send({ type: 'ice_candidate', target: m.from, candidate: e.candidate.toJSON() });
+      };
+      run(async () => {
+        await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        socket.send({ type: 'answer', target: m.from, sdp: pc.localDescription.sdp });
+      });
+      for (const c of early.splice(0)) if (c.from === m.from) run(() => pc.addIceCandidate(c.candidate));
+    });
+    socket.on('ice_candidate', (m) => {
+      if (m.peer === 'server' || !m.candidate) return;
+      if (viewer.from !== m.from) { early.push(m); return; }
+      const pc = viewer.pc;
+      run(() => pc.addIceCandidate(m.candidate));
+    });
+    return viewer;
+  }
+
+  // GET /api/rtc/config of this page's server: { iceServers, ttl }.
+  async function rtcConfig() {
+    const res = await fetch('/api/rtc/config');
+    if (res.status !== 200) throw new Error(`GET /api/rtc/config answered ${res.status}`);
+    return res.json();
+  }
+
+  window.rr = { Socket, publish, watch, stats, framesRise, whipPublish, whepPlay, sleep, p2pStream, p2pWatch, rtcConfig, trackGathering };
 })();

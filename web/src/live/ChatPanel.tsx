@@ -10,8 +10,8 @@ export interface ChatPanelProps {
   emotes: Emote[];
   myRole: Role | undefined;
   myName: string | null;
-  /** Why the box is closed (guest, timed out, ended, disconnected); null when the user may comment. */
-  closedReason: 'guest' | 'timed_out' | 'ended' | 'offline' | null;
+  /** Why the box is closed (guest, timed out, removed, ended, disconnected); null when the user may comment. */
+  closedReason: 'guest' | 'timed_out' | 'kicked' | 'ended' | 'offline' | null;
   timedOutUntil: number | null;
   onSend: (content: string) => Promise<void>;
   onDelete: (commentId: number) => void;
@@ -92,6 +92,8 @@ export function ChatPanel(props: ChatPanelProps) {
         <p className="chat__closed" data-testid="chat-timed-out" role="status">
           You are timed out{props.timedOutUntil !== null ? ` until ${formatClock(props.timedOutUntil)}` : ''}. You can still watch.
         </p>
+      ) : closedReason === 'kicked' ? (
+        <p className="chat__closed" data-testid="chat-kicked">You were removed from this stream; chat is closed.</p>
       ) : closedReason === 'ended' ? (
         <p className="chat__closed">The stream has ended; chat is closed.</p>
       ) : (

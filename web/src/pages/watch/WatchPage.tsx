@@ -156,9 +156,11 @@ export function WatchPage() {
   const timedOutUntil = state.you?.timedOutUntil ?? null;
   const timedOut = timedOutUntil !== null && timedOutUntil > now;
   const closedReason: ChatPanelProps['closedReason'] =
-    watchState === 'ended' || watchState === 'kicked' || watchState === 'not_found'
-      ? 'ended'
-      : role === 'guest' || (user === null && role === undefined)
+    watchState === 'kicked'
+      ? 'kicked'
+      : watchState === 'ended' || watchState === 'not_found'
+        ? 'ended'
+        : role === 'guest' || (user === null && role === undefined)
         ? 'guest'
         : timedOut
           ? 'timed_out'
