@@ -158,10 +158,11 @@ net::awaitable<Result<std::string>> RoomMedia::publish(media::Source source, std
         co_return room.error();
     }
     std::weak_ptr<Room> weak = self;
-    auto on_event = [weak, serial](janus::Incoming in) {
+    media::JanusClient::EventHandler on_event = [weak, serial](janus::Incoming in) {
         if (auto r = weak.lock(); r && r->media_) r->media_->on_publisher_event(serial, std::move(in));
     };
-    auto handle = co_await sfu_->janus().attach(std::string(janus::kVideoRoom), room_.strand_, on_event);
+    const std::string plugin(janus::kVideoRoom);  // named: see STYLE §3 (GCC 12, prvalues in co_await)
+    auto handle = co_await sfu_->janus().attach(plugin, room_.strand_, on_event);
     if (!handle) {
         if (current_publisher(serial)) stop_publisher("attach failed", false);
         co_return handle.error();
@@ -280,10 +281,11 @@ net::awaitable<void> RoomMedia::subscribe(std::shared_ptr<Room> room, std::uint6
         return it != self.subscribers_.end() && it->second.serial == serial && self.current_publisher(publisher_serial);
     };
     std::weak_ptr<Room> weak = room;
-    auto on_event = [weak, connection, serial](janus::Incoming in) {
+    media::JanusClient::EventHandler on_event = [weak, connection, serial](janus::Incoming in) {
         if (auto r = weak.lock(); r && r->media_) r->media_->on_subscriber_event(connection, serial, std::move(in));
     };
-    auto handle = co_await self.sfu_->janus().attach(std::string(janus::kVideoRoom), room->strand_, on_event);
+    const std::string plugin(janus::kVideoRoom);
+    auto handle = co_await self.sfu_->janus().attach(plugin, room->strand_, on_event);
     if (!handle) {
         logger()->warn("subscribe failed stream={} connection={} error={}", room->stream_id_, connection,
                        handle.error().message);
@@ -335,7 +337,8 @@ net::awaitable<void> RoomMedia::on_viewer_answer(std::uint64_t from, Json msg, J
     const auto handle = it->second.handle;
     it->second.answered = true;
     Json jsep{{"type", "answer"}, {"sdp", sdp->get<std::string>()}};
-    auto started = co_await sfu_->janus().message(handle, videoroom::start_subscriber(), std::move(jsep));
+    auto start = videoroom::start_subscriber();
+    auto started = co_await sfu_->janus().message(handle, std::move(start), std::move(jsep));
     it = subscribers_.find(from);
     if (it == subscribers_.end() || it->second.serial != serial) co_return;
     if (!started) {
@@ -585,7 +588,8 @@ void RoomMedia::on_stream_ended() {
 
 net::awaitable<Result<MediaSessionAnswer>> RoomMedia::whip_publish(std::string offer) {
     std::string session = random_hex(16);
-    auto answer = co_await publish(media::Source::Whip, std::nullopt, session, std::move(offer));
+    const std::optional<std::uint64_t> no_connection;
+    auto answer = co_await publish(media::Source::Whip, no_connection, session, std::move(offer));
     if (!answer) co_return answer.error();
     co_return MediaSessionAnswer{session, std::move(*answer)};
 }
@@ -639,10 +643,11 @@ net::awaitable<Result<MediaSessionAnswer>> RoomMedia::whep_play(std::string offe
     };
 
     std::weak_ptr<Room> weak = self;
-    auto on_event = [weak, session, serial](janus::Incoming in) {
+    media::JanusClient::EventHandler on_event = [weak, session, serial](janus::Incoming in) {
         if (auto r = weak.lock(); r && r->media_) r->media_->on_whep_event(session, serial, std::move(in));
     };
-    auto handle = co_await sfu_->janus().attach(std::string(janus::kNoSip), room_.strand_, on_event);
+    const std::string plugin(janus::kNoSip);
+    auto handle = co_await sfu_->janus().attach(plugin, room_.strand_, on_event);
     if (!handle) co_return fail(handle.error());
     if (!still_current()) {
         sfu_->janus().detach(*handle);
@@ -650,7 +655,8 @@ net::awaitable<Result<MediaSessionAnswer>> RoomMedia::whep_play(std::string offe
     }
     whep_[session].handle = *handle;
     Json offer_jsep{{"type", "offer"}, {"sdp", std::move(offer)}};
-    auto generated = co_await sfu_->janus().message(*handle, videoroom::nosip_generate(), std::move(offer_jsep));
+    auto generate = videoroom::nosip_generate();
+    auto generated = co_await sfu_->janus().message(*handle, std::move(generate), std::move(offer_jsep));
     if (!still_current()) co_return fail(make_error(Errc::Conflict, "the publication changed; try again"));
     if (!generated) co_return fail(generated.error());
     // NoSIP events look like {"nosip":"event","result":{"event":"generated","type":"offer","sdp":...}}.
@@ -675,7 +681,8 @@ net::awaitable<Result<MediaSessionAnswer>> RoomMedia::whep_play(std::string offe
     whep_[session].forwarders = media::whep::read_forwarders(forwarded->data);
 
     auto plain_answer = media::whep::plain_answer(*plan, *ports, *source_port);
-    auto processed = co_await sfu_->janus().message(*handle, videoroom::nosip_process_answer(plain_answer));
+    auto process = videoroom::nosip_process_answer(plain_answer);
+    auto processed = co_await sfu_->janus().message(*handle, std::move(process));
     if (!still_current()) co_return fail(make_error(Errc::Conflict, "the publication changed; try again"));
     if (!processed || !processed->jsep.is_object() || !processed->jsep.contains("sdp"))
         co_return fail(processed ? make_error(Errc::Unavailable, "the media server's bridge gave no answer")
@@ -737,7 +744,8 @@ void RoomMedia::request_keyframe() {
     if (!publisher_ || !publisher_->handle) return;
     struct Keyframe {
         static net::awaitable<void> run(std::shared_ptr<media::Sfu> sfu, Handle handle) {
-            auto done = co_await sfu->janus().message(handle, videoroom::configure_publisher_keyframe());
+            auto body = videoroom::configure_publisher_keyframe();
+            auto done = co_await sfu->janus().message(handle, std::move(body));
             if (!done) logger()->debug("keyframe request failed error={}", done.error().message);
         }
     };

@@ -133,7 +133,8 @@ net::awaitable<std::string> JanusClient::serve_link() {
     if (ec) co_return "connect: " + ec.message();
     socket.set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(http::field::sec_websocket_protocol, "janus-protocol"); }));
-    co_await socket.async_handshake(url_.host + ":" + url_.port, url_.path, net::redirect_error(use_awaitable, ec));
+    const std::string host = url_.host + ":" + url_.port;  // named: see STYLE §3 (GCC 12, prvalues in co_await)
+    co_await socket.async_handshake(host, url_.path, net::redirect_error(use_awaitable, ec));
     if (ec) co_return "websocket handshake: " + ec.message();
     beast::get_lowest_layer(socket).expires_never();
     socket.read_message_max(4 * 1024 * 1024);

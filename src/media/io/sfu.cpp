@@ -42,7 +42,9 @@ net::awaitable<Result<JanusClient::Handle>> Sfu::control_handle() {
         if (control_ && control_.generation == generation) co_return control_;
     }
     auto executor = co_await net::this_coro::executor;
-    auto attached = co_await janus_->attach(std::string(janus::kVideoRoom), executor, [](janus::Incoming) {});
+    const std::string plugin(janus::kVideoRoom);  // named: see STYLE §3 (GCC 12, prvalues in co_await)
+    JanusClient::EventHandler ignore_events = [](janus::Incoming) {};
+    auto attached = co_await janus_->attach(plugin, executor, ignore_events);
     if (!attached) co_return attached.error();
     std::lock_guard lock(mutex_);
     if (control_ && control_.generation == attached->generation) {
@@ -69,19 +71,22 @@ net::awaitable<Result<SfuRoom>> Sfu::create_room(std::uint64_t stream_id, std::s
     settings.bitrate = options_.publisher_bitrate;
     settings.fir_freq = options_.fir_freq;
     const auto generation = janus_->generation();
-    auto created = co_await control(videoroom::create_room(settings));
+    auto create = videoroom::create_room(settings);
+    auto created = co_await control(create);
     if (!created && janus_error_code(created.error()) == videoroom::kErrorRoomExists) {
         // Left over from an earlier run of this server: ours if the secret (derived from the admin key) opens it.
-        auto destroyed = co_await control(videoroom::destroy_room(settings.room, settings.secret));
+        auto destroy = videoroom::destroy_room(settings.room, settings.secret);
+        auto destroyed = co_await control(destroy);
         if (destroyed) {
-            created = co_await control(videoroom::create_room(settings));
+            created = co_await control(create);
         } else {
             std::uint64_t random_id = 0;
             randombytes_buf(&random_id, sizeof random_id);
             settings.room = (random_id >> 12) | (1ULL << 51);  // below 2^53, away from stream ids
             settings.secret = room_secret(settings.room);
             logger()->warn("media room exists and is not ours stream={} using_room={}", stream_id, settings.room);
-            created = co_await control(videoroom::create_room(settings));
+            create = videoroom::create_room(settings);
+            created = co_await control(create);
         }
     }
     if (!created) co_return created.error();
