@@ -117,7 +117,7 @@ const inboundVideo = (page) => page.evaluate(async () => {
 const attr = (page, testId, name) => page.getByTestId(testId).getAttribute(name);
 const waitAttr = (page, testId, name, value, timeout = WAIT_MS) => page.locator(`[data-testid="${testId}"][${name}="${value}"]`).waitFor({ timeout });
 
-test('SFU in the browser: one upload for six viewers, quality low, a kicked viewer stops, the end reaches everyone', { timeout: 150000 }, async () => {
+test('SFU in the browser: one upload for six viewers, quality low, a kicked viewer stops, the end reaches everyone', { timeout: 180000 }, async () => {
   const people = [];
   const join = async (who, { account, viewport = SMALL, spy = false } = {}) => {
     const person = await newPerson(browser, who, server.url, { viewport });
@@ -160,13 +160,14 @@ test('SFU in the browser: one upload for six viewers, quality low, a kicked view
     await waitAttr(first.page, 'watch-state', 'data-state', 'live');
     await assertVideoPlays(first, { timeout: 20000 });
 
-    // The upload with one viewer, once steady (the encoder ramps up after going live): bounded retries.
+    // The upload with one viewer, once steady: the studio's bandwidth estimate ramps up for a while after going
+    // live (slowly on a busy machine), so wait until it stops rising: two windows within 10 % (bounded).
     const oneViewer = [];
     await waitFor(async () => {
       oneViewer.push(await uploadKbps(streamer.page));
       const [a, b] = oneViewer.slice(-2);
-      return b !== undefined && Math.abs(a - b) <= 0.25 * Math.max(a, b);
-    }, { timeoutMs: 25000, intervalMs: 0, what: `a steady upload with one viewer (±25 % between two ${MEASURE_MS} ms windows)` })
+      return b !== undefined && Math.abs(a - b) <= 0.1 * Math.max(a, b);
+    }, { timeoutMs: 45000, intervalMs: 0, what: `a steady upload with one viewer (±10 % between two ${MEASURE_MS} ms windows)` })
       .catch((e) => { throw new Error(`${e.message}; kbit/s measured: ${oneViewer}`); });
     numbers.oneViewer = oneViewer;
 
@@ -200,8 +201,11 @@ test('SFU in the browser: one upload for six viewers, quality low, a kicked view
     assert.deepEqual(peers.keys, ['server'], 'no per-viewer connection is exposed either');
     numbers.sixViewers = await uploadKbps(streamer.page);
     numbers.shownSix = Number(await attr(streamer.page, 'outgoing-bitrate', 'data-kbps'));
-    const baseline = numbers.oneViewer.at(-1);
+    const baseline = Math.max(...numbers.oneViewer);
     const ratio = numbers.sixViewers / baseline;
+    // And in absolute terms: one copy is at most the three layers' caps (2.5 + 0.8 + 0.2 Mbit/s, web/src/live/
+    // serverPublisher.ts); six peer-to-peer copies would be several times that.
+    assert.ok(numbers.sixViewers < 1.15 * 3500, `the studio sends more than one simulcast copy: ${numbers.sixViewers} kbit/s`);
     assert.ok(ratio < MAX_UPLOAD_RATIO,
       `the studio's upload grew with the audience: ${baseline} kbit/s with 1 viewer (samples ${numbers.oneViewer}), ${numbers.sixViewers} kbit/s with 6 (ratio ${ratio.toFixed(2)}, limit ${MAX_UPLOAD_RATIO})`);
 
