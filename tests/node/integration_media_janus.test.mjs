@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JanusClient } from './lib/janus.mjs';
-import { api, createStream, getStream, register, uniqueName } from './lib/live.mjs';
+import { api, createStream, getStream, register, runRedred, uniqueName } from './lib/live.mjs';
 import { keepFailureEvidence, launchMediaBrowser, health, metricsValue, pageWait, protocolPage, startJanusAndRedred } from './lib/media.mjs';
 import { startRedred, waitFor } from './lib/redred.mjs';
 
@@ -336,4 +336,21 @@ test('healthz reports Janus down and the degraded status while it is unreachable
   } finally {
     await dead.stop();
   }
+});
+
+test('redred doctor --media janus checks Janus, its plugins and the admin key', { timeout: 60000 }, async () => {
+  const base = ['doctor', '--screen-source', 'pattern', '--media', 'janus', '--janus-url', janus.wsUrl,
+    '--janus-api-secret', janus.apiSecret];
+  const good = await runRedred([...base, '--janus-admin-key', janus.adminKey]);
+  assert.equal(good.code, 0, good.stdout + good.stderr);
+  assert.match(good.stdout, /ok +media server +Janus 1\.1\.2/);
+  assert.match(good.stdout, /ok +nosip/);
+  assert.match(good.stdout, /ok +media rooms +a room was made and destroyed/);
+  const wrongKey = await runRedred([...base, '--janus-admin-key', 'not-the-key']);
+  assert.equal(wrongKey.code, 1, wrongKey.stdout);
+  assert.match(wrongKey.stdout, /FAIL +media rooms/);
+  const wrongSecret = await runRedred(['doctor', '--screen-source', 'pattern', '--media', 'janus', '--janus-url', janus.wsUrl,
+    '--janus-api-secret', 'nope', '--timeout-ms', '2000']);
+  assert.equal(wrongSecret.code, 1, wrongSecret.stdout);
+  assert.match(wrongSecret.stdout, /FAIL +media server/);
 });
