@@ -9,6 +9,7 @@ debian_packages=(
   libboost-dev libhiredis-dev libsqlite3-dev nlohmann-json3-dev
   libspdlog-dev libcli11-dev libsodium-dev libturbojpeg0-dev
   libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
+  libpq-dev postgresql-15
   redis-server redis-tools xvfb x11-utils chromium janus coturn
   procps iproute2 util-linux curl jq
 )
@@ -28,7 +29,7 @@ if ((${#missing[@]})); then
 fi
 
 # The distribution's redis-server, janus and coturn services are not ours: tests start their own on free ports.
-for service in redis-server janus coturn; do
+for service in redis-server janus coturn postgresql; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   elif [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" status >/dev/null 2>&1; then

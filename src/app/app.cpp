@@ -217,8 +217,14 @@ int run_server(const Config& config) {
     running->screen = std::make_shared<screen::ScreenService>(io.get_executor(), metrics, *running->state,
                                                               std::move(source), screen_options);
 
-    // The live platform: SQLite in the data directory, argon2id on its own threads, rooms per stream.
-    auto database = store::Database::open((std::filesystem::path(config.data_dir) / "redred.db").string());
+    // The live platform: SQLite in the data directory (or PostgreSQL with --database), argon2id on its own
+    // threads, rooms per stream.
+    store::DatabaseOptions database_options;
+    database_options.on_commit = [&metrics](std::chrono::microseconds elapsed, std::size_t jobs) {
+        metrics.db_commit_seconds.observe_microseconds(static_cast<std::uint64_t>(elapsed.count()));
+        metrics.db_write_jobs.add(jobs);
+    };
+    auto database = store::Database::open_any(config.database_location(), database_options);
     if (!database) {
         log->error("database unavailable: {}", database.error().message);
         return 1;
@@ -235,7 +241,7 @@ int run_server(const Config& config) {
     live_ctx->rooms = &rooms;
     running->rooms = &rooms;
     http_server::add_auth_routes(router, auth);
-    live_ctx->recordings_dir = (std::filesystem::path(config.data_dir) / "recordings").string();
+    live_ctx->recordings_dir = config.recordings_location();
     live_ctx->max_recording_bytes = config.max_recording_bytes;
     http_server::add_live_routes(router, live_ctx);
     http_server::add_recording_routes(router, live_ctx);

@@ -18,8 +18,10 @@ void add_config_file_option(CLI::App& command) {
 void add_serve_options(CLI::App& cmd, Config& c) {
     cmd.add_option("--listen", c.listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
         ->envname("REDRED_LISTEN")->capture_default_str();
-    cmd.add_option("--data-dir", c.data_dir, "Directory for the embedded database and recordings")
-        ->envname("REDRED_DATA_DIR")->capture_default_str();
+    add_database_options(cmd, c);
+    cmd.add_option("--recordings-dir", c.recordings_dir,
+                   "Where recordings are written (default <data-dir>/recordings; shared storage for several processes)")
+        ->envname("REDRED_RECORDINGS_DIR");
     cmd.add_option("--redis", c.redis, "Share state through Redis (redis://host:port/db); empty = in-process")
         ->envname("REDRED_REDIS");
     cmd.add_option("--screen-source", c.screen_source, "auto | x11 | pattern | none")
@@ -81,6 +83,27 @@ void add_serve_options(CLI::App& cmd, Config& c) {
     cmd.add_flag("--secure-cookies", c.secure_cookies, "Mark session cookies Secure (when served over HTTPS)")
         ->envname("REDRED_SECURE_COOKIES");
     add_cleanup_options(cmd, c);
+}
+
+void add_database_options(CLI::App& cmd, Config& c) {
+    cmd.add_option("--data-dir", c.data_dir, "Directory for the embedded database and recordings")
+        ->envname("REDRED_DATA_DIR")->capture_default_str();
+    cmd.add_option("--database", c.database,
+                   "PostgreSQL for the live platform, postgres://user[:password]@host:port/dbname (default: SQLite in --data-dir)")
+        ->envname("REDRED_DATABASE");
+}
+
+std::vector<std::string> validate_database(const std::string& database) {
+    if (database.empty() || database.rfind("postgres://", 0) == 0 || database.rfind("postgresql://", 0) == 0) return {};
+    return {"--database must be a postgres://user[:password]@host:port/dbname URL (leave it out for SQLite in --data-dir)"};
+}
+
+std::string Config::database_location() const {
+    return database.empty() ? (std::filesystem::path(data_dir) / "redred.db").string() : database;
+}
+
+std::string Config::recordings_location() const {
+    return recordings_dir.empty() ? (std::filesystem::path(data_dir) / "recordings").string() : recordings_dir;
 }
 
 void add_cleanup_options(CLI::App& cmd, Config& c) {
@@ -147,6 +170,7 @@ std::vector<std::string> Config::validate() const {
     if (publisher_bitrate < 100000 || publisher_bitrate > 50000000)
         problems.push_back("--publisher-bitrate must be 100000..50000000 bit/s");
     if (max_whep_sessions < 0) problems.push_back("--max-whep-sessions must be >= 0");
+    for (auto& problem : validate_database(database)) problems.push_back(std::move(problem));
     if (!redis.empty() && redis.rfind("redis://", 0) != 0) problems.push_back("--redis must look like redis://host:port/db");
     static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), log_level) == levels.end())

@@ -11,6 +11,8 @@ namespace redred::app {
 struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = "./data";
+    std::string database;              // empty: SQLite file redred.db in data_dir (embedded default)
+    std::string recordings_dir;        // empty: <data_dir>/recordings (share it between processes)
     std::string redis;                 // empty: in-process state (embedded default)
     std::string screen_source = "auto";
     std::string display;               // empty: $DISPLAY
@@ -50,7 +52,15 @@ struct Config {
 
     // Every problem at once; empty when the config is usable.
     std::vector<std::string> validate() const;
+    // What store::Database::open_any() takes: --database, or the SQLite file in --data-dir.
+    std::string database_location() const;
+    std::string recordings_location() const;
 };
+
+// --database and --data-dir, shared by `serve`, `cleanup` and `migrate-sqlite-to-postgres`.
+void add_database_options(CLI::App& command, Config& config);
+// Problems with --database (empty when it is empty or a postgres:// URL).
+std::vector<std::string> validate_database(const std::string& database);
 
 // Declares the options shared by `serve` (and partly `doctor`) on a CLI11 (sub)command.
 void add_serve_options(CLI::App& command, Config& config);

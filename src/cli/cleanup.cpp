@@ -12,8 +12,7 @@
 namespace redred::cli {
 
 void add_cleanup_command_options(CLI::App& cmd, app::Config& config, CleanupOptions& options) {
-    cmd.add_option("--data-dir", config.data_dir, "The server's data directory")->envname("REDRED_DATA_DIR")
-        ->capture_default_str();
+    app::add_database_options(cmd, config);
     cmd.add_flag("--check", options.check, "Only list what would be ended");
     cmd.add_flag("--force", options.force, "End every live stream");
     app::add_cleanup_options(cmd, config);
@@ -21,14 +20,18 @@ void add_cleanup_command_options(CLI::App& cmd, app::Config& config, CleanupOpti
 
 int run_cleanup(const app::Config& config, const CleanupOptions& options) {
     log::init_logging("warn");
-    const auto path = (std::filesystem::path(config.data_dir) / "redred.db").string();
-    if (!std::filesystem::exists(path)) {
-        std::printf("no database at %s (nothing to clean)\n", path.c_str());
+    if (auto problems = app::validate_database(config.database); !problems.empty()) {
+        std::fprintf(stderr, "%s\n", problems.front().c_str());
+        return 2;
+    }
+    const auto location = config.database_location();
+    if (config.database.empty() && !std::filesystem::exists(location)) {
+        std::printf("no database at %s (nothing to clean)\n", location.c_str());
         return 0;
     }
-    auto database = store::Database::open(path);
+    auto database = store::Database::open_any(location);
     if (!database) {
-        std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), database.error().message.c_str());
+        std::fprintf(stderr, "cannot open the database: %s\n", database.error().message.c_str());
         return 1;
     }
     const auto now = live::Clock::now();

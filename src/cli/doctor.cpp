@@ -21,6 +21,8 @@
 #include "state/redis/keys.hpp"
 #include "state/redis/redis_connection.hpp"
 #include "state/redis/redis_url.hpp"
+#include "store/migrations.hpp"
+#include "store/postgres/connection.hpp"
 
 namespace redred::cli {
 namespace {
@@ -157,6 +159,35 @@ void check_janus(Report& report, const DoctorOptions& options) {
         }
     }
     finish();
+}
+
+void check_database(Report& report, const DoctorOptions& options) {
+    if (options.database.empty()) {
+        report.skip("database", "embedded SQLite in --data-dir; pass --database postgres://... to check PostgreSQL");
+        return;
+    }
+    if (!app::validate_database(options.database).empty()) {
+        report.fail("database", "--database is not a postgres:// URL", "use postgres://user[:password]@host:port/dbname");
+        return;
+    }
+    const std::string where = store::postgres::redact_url(options.database);
+    try {
+        auto conn = store::postgres::Connection::open(options.database);
+        report.pass("database", fmt::format("PostgreSQL {} at {}", conn->server_version(), where));
+        const int found = store::schema_version(*conn);
+        const int expected = static_cast<int>(store::embedded_migrations(store::sql::Dialect::Postgres).size());
+        if (found == expected) {
+            report.pass("migrations", fmt::format("schema version {} (current)", found));
+        } else if (found < expected) {
+            report.fail("migrations", fmt::format("schema version {}, this redred expects {}", found, expected),
+                        "start `redred serve --database ...` once: it applies the missing migrations");
+        } else {
+            report.fail("migrations", fmt::format("schema version {} is newer than this redred ({})", found, expected),
+                        "upgrade this redred binary to the version that migrated the database");
+        }
+    } catch (const store::StoreError& e) {
+        report.fail("database", e.what(), "is PostgreSQL running and reachable, and are the user, password and database right?");
+    }
 }
 
 void check_redis(Report& report, const DoctorOptions& options) {
@@ -373,6 +404,8 @@ void check_cycle(Report& report, const DoctorOptions& options, const HttpTarget&
 
 void add_doctor_options(CLI::App& cmd, DoctorOptions& o) {
     cmd.add_option("--redis", o.redis, "Redis to check (redis://host:port/db)")->envname("REDRED_REDIS");
+    cmd.add_option("--database", o.database, "PostgreSQL to check (postgres://user[:password]@host:port/dbname)")
+        ->envname("REDRED_DATABASE");
     cmd.add_option("--screen-source", o.screen_source, "auto | x11 | pattern | none")->envname("REDRED_SCREEN_SOURCE")
         ->capture_default_str();
     cmd.add_option("--display", o.display, "X display (default: $DISPLAY)")->envname("REDRED_DISPLAY");
@@ -393,6 +426,7 @@ int run_doctor(const DoctorOptions& options) {
     std::printf("redred doctor\n");
     check_jpeg(report);
     check_screen(report, options);
+    check_database(report, options);
     check_redis(report, options);
     check_janus(report, options);
     std::string url = options.url;

@@ -9,6 +9,7 @@ namespace redred::cli {
 
 struct DoctorOptions {
     std::string redis;                     // check Redis and the instances registered there
+    std::string database;                  // check PostgreSQL: reachable, migrations current
     std::string screen_source = "auto";    // check the screen source this machine would use
     std::string display;
     std::string url;                       // a running server to check (/healthz), default with --cycle

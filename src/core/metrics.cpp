@@ -25,6 +25,21 @@ void per_transport(std::string& out, const char* name, const char* type, const c
         fmt::format_to(std::back_inserter(out), "{}{{transport=\"{}\"}} {}\n", name,
                        feed_transport_name(static_cast<FeedTransport>(i)), static_cast<double>(values[i].get()));
 }
+void histogram(std::string& out, const char* name, const char* help, const Histogram& h) {
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} histogram\n", name, help);
+    std::uint64_t cumulative = 0;
+    for (int i = 0; i <= Histogram::kBuckets; ++i) {
+        cumulative += h.buckets[i].load(std::memory_order_relaxed);
+        if (i < Histogram::kBuckets) {
+            fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"{}\"}} {}\n", name, Histogram::kBounds[i], cumulative);
+        } else {
+            fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"+Inf\"}} {}\n", name, cumulative);
+        }
+    }
+    fmt::format_to(std::back_inserter(out), "{}_sum {}\n{}_count {}\n", name,
+                   static_cast<double>(h.sum_microseconds.load(std::memory_order_relaxed)) / 1e6, name,
+                   h.count.load(std::memory_order_relaxed));
+}
 }  // namespace
 
 std::string Metrics::render_prometheus() const {
@@ -76,6 +91,9 @@ std::string Metrics::render_prometheus() const {
     metric(out, "redred_whep_sessions", "gauge", "Open WHEP playback sessions.", whep_sessions.get());
     metric(out, "redred_sfu_layer_switches_total", "counter", "Simulcast layer changes made for viewers.",
            sfu_layer_switches.get());
+    histogram(out, "redred_db_commit_seconds", "Write transactions, BEGIN to COMMIT (one per batch of jobs).",
+              db_commit_seconds);
+    metric(out, "redred_db_write_jobs_total", "counter", "Write jobs committed.", db_write_jobs.get());
     metric(out, "redred_sfu_kicked_subscriptions_total", "counter", "Subscriptions torn down because of a kick.",
            sfu_kicked_subscriptions.get());
     return out;

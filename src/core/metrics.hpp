@@ -19,6 +19,23 @@ struct Gauge {
     std::int64_t get() const { return value.load(std::memory_order_relaxed); }
 };
 
+// Latencies in Prometheus histogram form: fixed buckets (seconds), cumulative when rendered.
+struct Histogram {
+    static constexpr double kBounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    static constexpr int kBuckets = sizeof(kBounds) / sizeof(kBounds[0]);
+    std::atomic<std::uint64_t> buckets[kBuckets + 1] = {};  // the last one is +Inf
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> sum_microseconds{0};
+    void observe_microseconds(std::uint64_t us) {
+        const double seconds = static_cast<double>(us) / 1e6;
+        int i = 0;
+        while (i < kBuckets && seconds > kBounds[i]) ++i;
+        buckets[i].fetch_add(1, std::memory_order_relaxed);
+        count.fetch_add(1, std::memory_order_relaxed);
+        sum_microseconds.fetch_add(us, std::memory_order_relaxed);
+    }
+};
+
 // Indexes for per-transport screen counters.
 enum class FeedTransport { Sse = 0, Mjpeg = 1, WebSocket = 2 };
 inline constexpr int kFeedTransports = 3;
@@ -61,6 +78,9 @@ struct Metrics {
     Gauge whep_sessions;
     Counter sfu_layer_switches;    // simulcast layer changes made for viewers (quality choice or auto)
     Counter sfu_kicked_subscriptions;  // subscriptions torn down because the viewer was kicked
+    // Database (SQLite or PostgreSQL): write transactions, from BEGIN to COMMIT's return
+    Histogram db_commit_seconds;
+    Counter db_write_jobs;             // jobs committed (several share one transaction)
 
     std::string render_prometheus() const;
 };

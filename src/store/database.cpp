@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "store/migrations.hpp"
+#include "store/postgres/connection.hpp"
 
 namespace redred::store {
 namespace {
@@ -34,12 +35,53 @@ void name_thread(std::thread& thread, const std::string& name) {
 
 }  // namespace
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, DatabaseOptions options) {
+Result<int> Database::check_options(const DatabaseOptions& options) {
     if (options.readers < 1) return make_error(Errc::BadInput, "database readers must be at least 1", "readers");
     if (options.max_batch < 1) return make_error(Errc::BadInput, "database max_batch must be at least 1", "max_batch");
     if (options.max_queued_writes < 1) {
         return make_error(Errc::BadInput, "database max_queued_writes must be at least 1", "max_queued_writes");
     }
+    return 0;
+}
+
+Result<std::unique_ptr<Database>> Database::open_any(const std::string& location, DatabaseOptions options) {
+    if (location.rfind("postgres://", 0) == 0 || location.rfind("postgresql://", 0) == 0)
+        return open_postgres(location, options);
+    return open(location, options);
+}
+
+Result<std::unique_ptr<Database>> Database::open_postgres(const std::string& url, DatabaseOptions options) {
+    if (auto ok = check_options(options); !ok) return ok.error();
+    std::unique_ptr<Store> writer;
+    std::vector<std::unique_ptr<Store>> readers;
+    int version = 0;
+    try {
+        auto conn = postgres::Connection::open(url);
+        const std::string server = conn->server_version();
+        const auto migrations = embedded_migrations(sql::Dialect::Postgres);
+        if (migrations.empty()) {
+            return make_error(Errc::Unavailable,
+                              "this redred build has no schema migrations embedded; add "
+                              "include(src/store/migrations/embed.cmake) to CMakeLists.txt and rebuild");
+        }
+        auto applied = apply_migrations(*conn, migrations, live::Clock::now());
+        if (!applied) return applied.error();
+        if (*applied > 0)
+            log::get("store")->info("schema migrated database={} applied={}", postgres::redact_url(url), *applied);
+        version = store::schema_version(*conn);
+        log::get("store")->info("postgres connected database={} server={} schema={}", postgres::redact_url(url), server,
+                                version);
+        writer = std::make_unique<Store>(std::move(conn));
+        for (int i = 0; i < options.readers; ++i)
+            readers.push_back(std::make_unique<Store>(postgres::Connection::open(url)));
+    } catch (const StoreError& e) {
+        return make_error(Errc::Unavailable, std::string("cannot open the database: ") + e.what());
+    }
+    return std::unique_ptr<Database>(new Database(options, std::move(writer), std::move(readers), version));
+}
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, DatabaseOptions options) {
+    if (auto ok = check_options(options); !ok) return ok.error();
     // The readers open the same file on their own connections, so an in-memory or temporary database
     // (each connection would get a private one) cannot work.
     if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
@@ -62,7 +104,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, Databa
         // After a checkpoint, truncate a WAL that grew large (a burst of writes) back to 64 MiB.
         conn.exec("PRAGMA journal_size_limit = 67108864");
 
-        const auto migrations = embedded_migrations();
+        const auto migrations = embedded_migrations(sql::Dialect::Sqlite);
         if (migrations.empty()) {
             return make_error(Errc::Unavailable,
                               "this redred build has no schema migrations embedded; add "
@@ -194,7 +236,8 @@ void Database::writer_loop() {
 
 void Database::run_batch(std::vector<WriteItem>& batch) {
     Store& store = *writer_store_;
-    sqlite::Connection& conn = store.connection();
+    sql::Connection& conn = store.connection();
+    const char* begin = conn.dialect() == sql::Dialect::Sqlite ? "BEGIN IMMEDIATE" : "BEGIN";
     std::vector<Outcome> outcomes(batch.size());
 
     // Normally one transaction for the whole batch. A job's failure costs only its savepoint, unless SQLite
@@ -203,8 +246,10 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
     std::size_t next = 0;
     while (next < batch.size()) {
         const std::size_t first = next;
+        const auto started = std::chrono::steady_clock::now();
         try {
-            conn.exec("BEGIN IMMEDIATE");
+            if (!conn.ensure_open()) throw StoreError("the database server is unreachable", 0);
+            conn.exec(begin);
         } catch (const StoreError& e) {
             for (std::size_t i = first; i < batch.size(); ++i) {
                 outcomes[i] = {false, std::string("cannot start a write transaction: ") + e.what()};
@@ -223,7 +268,7 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
             } catch (...) {
                 outcomes[i] = {false, describe_exception(std::current_exception())};
                 try {
-                    if (!conn.in_transaction()) throw StoreError("transaction was rolled back by SQLite", 0);
+                    if (!conn.in_transaction()) throw StoreError("transaction was rolled back by the database", 0);
                     conn.exec("ROLLBACK TO job");
                     conn.exec("RELEASE job");
                 } catch (const StoreError&) {
@@ -247,6 +292,13 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
         try {
             conn.exec("COMMIT");
             committed_batches_.fetch_add(1);
+            if (options_.on_commit) {
+                std::size_t jobs = 0;
+                for (std::size_t j = first; j < next; ++j) jobs += outcomes[j].ok ? 1 : 0;
+                options_.on_commit(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - started),
+                                   jobs);
+            }
         } catch (const StoreError& e) {
             try {
                 if (conn.in_transaction()) conn.exec("ROLLBACK");
@@ -271,7 +323,10 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
 }
 
 void Database::reader_loop(Store& store) {
-    sqlite::Connection& conn = store.connection();
+    sql::Connection& conn = store.connection();
+    // One snapshot for the whole job (SQLite's read transactions are snapshots already).
+    const char* begin =
+        conn.dialect() == sql::Dialect::Sqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     for (;;) {
         Job job;
         {
@@ -283,7 +338,8 @@ void Database::reader_loop(Store& store) {
         }
         // One read transaction per job: every query in it sees the same snapshot.
         try {
-            conn.exec("BEGIN");
+            if (!conn.ensure_open()) throw StoreError("the database server is unreachable", 0);
+            conn.exec(begin);
             job(store);
             conn.exec("COMMIT");
         } catch (...) {

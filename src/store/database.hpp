@@ -14,6 +14,7 @@
 // is needed). They must not call close() and must not begin or end transactions on the Store.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +38,8 @@ struct DatabaseOptions {
     bool synchronous_full = false;   // false: synchronous=NORMAL (survives a process crash; a power cut may lose
                                      // the last transactions). true: FULL (also survives power loss; slower)
     int busy_timeout_ms = 5000;      // how long to wait for a lock held by another process on the same file
+    // Called on the writer thread after each COMMIT: how long the transaction took and how many jobs it held.
+    std::function<void(std::chrono::microseconds elapsed, std::size_t jobs)> on_commit;
 };
 
 class Database {
@@ -49,6 +52,12 @@ public:
     // is not a file; Unavailable when the file cannot be opened, is not a database, cannot use WAL or was
     // written by a newer redred; Internal when a migration fails.
     static Result<std::unique_ptr<Database>> open(const std::string& path, DatabaseOptions options = {});
+    // The same on PostgreSQL (postgres://user[:password]@host:port/dbname): one writer connection, `readers`
+    // reader connections, migrations applied under an advisory lock so processes starting together migrate
+    // once. A dropped connection is reset before the next transaction. Errors as above.
+    static Result<std::unique_ptr<Database>> open_postgres(const std::string& url, DatabaseOptions options = {});
+    // open() or open_postgres() by the form of `location`: a postgres:// URL, or else a file path.
+    static Result<std::unique_ptr<Database>> open_any(const std::string& location, DatabaseOptions options = {});
 
     ~Database();  // calls close()
     Database(const Database&) = delete;
@@ -77,6 +86,7 @@ public:
     std::size_t queued_reads() const;
     std::uint64_t committed_batches() const { return committed_batches_.load(); }  // write transactions committed
     int schema_version() const { return schema_version_; }                           // after migrations
+    sql::Dialect dialect() const { return writer_store_->dialect(); }
 
 private:
     struct WriteItem {
@@ -93,6 +103,7 @@ private:
     void writer_loop();
     void reader_loop(Store& store);
     void run_batch(std::vector<WriteItem>& batch);
+    static Result<int> check_options(const DatabaseOptions& options);
     bool on_database_thread() const;
 
     const DatabaseOptions options_;

@@ -8,6 +8,7 @@
 // (a taken username, a missing row) are Result errors, nullopt or false. The domain validates input first:
 // the store does not check title lengths or who may do what.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "core/result.hpp"
 #include "live/types.hpp"
+#include "store/sql.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/store_error.hpp"
 
@@ -100,8 +102,9 @@ struct RoleLists {
 
 class Store {
 public:
-    // Takes a connection whose schema is up to date (see apply_migrations) and foreign_keys ON.
-    explicit Store(sqlite::Connection connection) : db_(std::move(connection)) {}
+    // Takes a connection whose schema is up to date (see apply_migrations); for SQLite with foreign_keys ON.
+    explicit Store(std::unique_ptr<sql::Connection> connection) : db_(std::move(connection)) {}
+    explicit Store(sqlite::Connection connection);
 
     // ---- users and sessions ----
     // Conflict "username is taken" when the name exists in any letter case (ASCII case folding).
@@ -160,22 +163,24 @@ public:
     std::vector<ViewerSampleRow> viewer_samples(StreamId stream);  // chronological
 
     std::optional<RecordingRow> find_recording(StreamId stream);
+    // Records one more stored chunk of `size` bytes (creating the row on the first one).
+    RecordingRow add_recording_chunk(StreamId stream, std::string_view mime_type, std::int64_t size, TimePoint now);
+
     // ---- stream keys (WHIP) ----
     void set_stream_key(StreamId stream, std::string_view key_hash, TimePoint now);  // replaces any older key
     std::optional<StreamKeyRow> find_stream_key(StreamId stream);
-    // Records one more stored chunk of `size` bytes (creating the row on the first one).
-    RecordingRow add_recording_chunk(StreamId stream, std::string_view mime_type, std::int64_t size, TimePoint now);
 
     int schema_version();
 
     // For Database (transactions) and tests. Jobs must not begin or end transactions on it.
-    sqlite::Connection& connection() { return db_; }
+    sql::Connection& connection() { return *db_; }
+    sql::Dialect dialect() const { return db_->dialect(); }
 
 private:
     std::vector<User> role_list(std::string_view sql, StreamId stream);
     bool change_role(std::string_view sql, StreamId stream, UserId user, std::optional<TimePoint> now);
 
-    sqlite::Connection db_;
+    std::unique_ptr<sql::Connection> db_;
 };
 
 }  // namespace redred::store

@@ -1,23 +1,19 @@
 #include "redis_server_fixture.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "child_process.hpp"
 
 namespace redred::test {
 namespace {
@@ -59,9 +55,7 @@ std::string server_program() {
 RedisServer::RedisServer() : RedisServer(Options{}) {}
 
 RedisServer::RedisServer(Options options) : options_(std::move(options)) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "redred-redis-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temp dir for redis-server");
-    dir_ = pattern;
+    dir_ = make_temp_dir("redred-redis");
     std::string why;
     for (int attempt = 0; attempt < kFirstStartAttempts; ++attempt) {
         port_ = find_free_port();
@@ -104,7 +98,6 @@ void RedisServer::start() {
 }
 
 bool RedisServer::launch_and_wait(std::string& why) {
-    // Everything the child needs is built before fork(): between fork and exec only async-signal-safe calls.
     std::vector<std::string> args = {server_program(), "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                      "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir_,
                                      "--logfile", dir_ + "/redis.log"};
@@ -113,39 +106,19 @@ bool RedisServer::launch_and_wait(std::string& why) {
         args.push_back(options_.password);
     }
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    int dev_null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    pid_t parent = ::getpid();
-
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        if (dev_null >= 0) ::close(dev_null);
-        why = std::string("fork failed: ") + std::strerror(errno);
+    try {
+        pid_ = spawn_process(args);
+    } catch (const std::runtime_error& e) {
+        why = e.what();
         return false;
     }
-    if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(126);
-        if (dev_null >= 0) {
-            ::dup2(dev_null, STDIN_FILENO);
-            ::dup2(dev_null, STDOUT_FILENO);
-        }
-        ::execvp(argv[0], argv.data());
-        ::_exit(127);
-    }
-    if (dev_null >= 0) ::close(dev_null);
-    pid_ = pid;
 
     auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
-            why = WIFEXITED(status) && WEXITSTATUS(status) == 127
-                      ? "cannot run " + args[0] + " (is redis-server installed?)"
-                      : "it exited at start-up on port " + std::to_string(port_);
+        int code = 0;
+        if (reap_if_exited(pid_, &code)) {
+            why = code == 127 ? "cannot run " + args[0] + " (is redis-server installed?)"
+                              : "it exited at start-up on port " + std::to_string(port_);
             return false;
         }
         if (answers_ping(port_)) return true;
@@ -156,49 +129,10 @@ bool RedisServer::launch_and_wait(std::string& why) {
     return false;
 }
 
-void RedisServer::terminate(int signal, int grace_ms) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
-    for (;;) {
-        int status = 0;
-        pid_t done = ::waitpid(pid_, &status, WNOHANG);
-        if (done == pid_ || (done < 0 && errno == ECHILD)) break;
-        if (std::chrono::steady_clock::now() >= deadline) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, &status, 0);  // SIGKILL cannot be ignored: this returns promptly
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-}
+void RedisServer::terminate(int signal, int grace_ms) { stop_process(pid_, signal, std::chrono::milliseconds(grace_ms)); }
 
-std::string RedisServer::log_tail(size_t bytes) const {
-    std::ifstream log(dir_ + "/redis.log", std::ios::binary);
-    if (!log) return "(no redis log)";
-    std::stringstream contents;
-    contents << log.rdbuf();
-    std::string text = contents.str();
-    return text.size() > bytes ? text.substr(text.size() - bytes) : text;
-}
+std::string RedisServer::log_tail(size_t bytes) const { return file_tail(dir_ + "/redis.log", bytes); }
 
-int RedisServer::find_free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket() failed while looking for a free port");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = 0;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot bind a loopback port");
-    }
-    int port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-}
+int RedisServer::find_free_port() { return test::find_free_port(); }
 
 }  // namespace redred::test
