@@ -50,10 +50,11 @@ net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Runn
     for (auto& room : running->rooms->all()) room->disconnect_all();
     co_await running->screen->shutdown();
     if (running->sfu) running->sfu->janus().stop();
-    // Give viewers a bounded moment to receive "stream_stopped" before the threads stop.
+    // Give feed viewers a bounded moment to receive "stream_stopped", and stream WebSockets their 1012 close
+    // frame (so clients know to reconnect at once), before the threads stop.
     net::steady_timer wait(co_await net::this_coro::executor);
-    for (int i = 0; i < 20; ++i) {
-        std::int64_t viewers = 0;
+    for (int i = 0; i < 40; ++i) {
+        std::int64_t viewers = running->metrics->ws_connections.get();
         for (const auto& g : running->metrics->feed_viewers) viewers += g.get();
         if (viewers == 0) break;
         wait.expires_after(std::chrono::milliseconds(50));

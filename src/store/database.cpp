@@ -33,6 +33,18 @@ void name_thread(std::thread& thread, const std::string& name) {
     pthread_setname_np(thread.native_handle(), name.substr(0, 15).c_str());  // Linux allows 15 characters
 }
 
+// BEGIN, after reconnecting a connection the server dropped. A dead connection often shows only when used, so
+// a failed BEGIN is retried once after a reset. Throws StoreError when the server is still unreachable.
+void begin_transaction(sql::Connection& conn, const char* begin) {
+    try {
+        if (!conn.ensure_open()) throw StoreError("the database server is unreachable", 0);
+        conn.exec(begin);
+    } catch (const StoreError&) {
+        if (conn.dialect() == sql::Dialect::Sqlite || !conn.ensure_open()) throw;
+        conn.exec(begin);
+    }
+}
+
 }  // namespace
 
 Result<int> Database::check_options(const DatabaseOptions& options) {
@@ -248,8 +260,7 @@ void Database::run_batch(std::vector<WriteItem>& batch) {
         const std::size_t first = next;
         const auto started = std::chrono::steady_clock::now();
         try {
-            if (!conn.ensure_open()) throw StoreError("the database server is unreachable", 0);
-            conn.exec(begin);
+            begin_transaction(conn, begin);
         } catch (const StoreError& e) {
             for (std::size_t i = first; i < batch.size(); ++i) {
                 outcomes[i] = {false, std::string("cannot start a write transaction: ") + e.what()};
@@ -336,12 +347,19 @@ void Database::reader_loop(Store& store) {
             job = std::move(reads_.front());
             reads_.pop_front();
         }
-        // One read transaction per job: every query in it sees the same snapshot.
+        // One read transaction per job: every query in it sees the same snapshot. When no transaction can be
+        // begun (the server is down) the job still runs: its own queries fail and it answers its caller with
+        // the error, instead of the caller waiting for an answer that never comes.
+        bool began = false;
         try {
-            if (!conn.ensure_open()) throw StoreError("the database server is unreachable", 0);
-            conn.exec(begin);
+            begin_transaction(conn, begin);
+            began = true;
+        } catch (const StoreError& e) {
+            log::get("store")->warn("read transaction could not begin error={}", e.what());
+        }
+        try {
             job(store);
-            conn.exec("COMMIT");
+            if (began) conn.exec("COMMIT");
         } catch (...) {
             log::get("store")->error("read job threw error={}", describe_exception(std::current_exception()));
             try {

@@ -133,7 +133,7 @@ void Room::on_whep_gone(std::uint64_t connection_id) {
 void Room::disconnect_all() {
     net::post(strand_, [self = shared_from_this()] {
         for (auto& [conn, member] : self->members_)
-            if (auto s = member.session.lock()) s->close(websocket::close_code::going_away, "server shutting down");
+            if (auto s = member.session.lock()) s->close(websocket::close_code::service_restart, "server restarting");
     });
 }
 

@@ -46,7 +46,7 @@ public:
     void receive(std::uint64_t connection_id, std::string text);
     void end(std::string reason);                // REST end, cleanup; no-op once ended
     void reload_roles(store::RoleLists roles);   // after a REST role change
-    void disconnect_all();                       // server shutdown: close 1001, the stream stays live
+    void disconnect_all();                       // server shutdown: close 1012, the stream stays live
     void on_media_server(bool up);               // the media server (Janus) came or went
 
     // WHIP and WHEP (docs/API.md), run on the strand: co_spawn(room->strand(), Room::whip_publish(room, ...)).

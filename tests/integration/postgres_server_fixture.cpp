@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <vector>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -129,7 +131,31 @@ void PostgresServer::admin_exec(const std::string& database, const std::string& 
 
 void PostgresServer::stop() { stop_process(pid_, SIGINT, std::chrono::seconds(10)); }
 
-void PostgresServer::kill() { stop_process(pid_, SIGKILL, std::chrono::seconds(2)); }
+void PostgresServer::kill() {
+    // A crash of the whole server: the postmaster and every backend at once (a backend left behind would keep
+    // the shared memory and the port, and the restart would refuse to start).
+    std::vector<pid_t> children;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const pid_t pid = std::atoi(entry.path().filename().c_str());
+        if (pid <= 0) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == pid_) children.push_back(pid);
+    }
+    for (pid_t child : children) ::kill(child, SIGKILL);
+    stop_process(pid_, SIGKILL, std::chrono::seconds(2));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (pid_t child : children) {
+        while (fs::exists("/proc/" + std::to_string(child)) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
 
 void PostgresServer::start() {
     if (running()) return;

@@ -32,7 +32,7 @@ public:
     void admin_exec(const std::string& database, const std::string& sql);
 
     void stop();   // fast shutdown (SIGINT), SIGKILL after 10 s
-    void kill();   // SIGKILL: a crash of the server
+    void kill();   // SIGKILL to the postmaster and its backends: a crash of the server
     void start();  // again on the same port and data; no-op when running
     bool running() const { return pid_ > 0; }
     std::string log_tail(std::size_t bytes = 3000) const;

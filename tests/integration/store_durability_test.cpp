@@ -17,10 +17,13 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "store/database.hpp"
+#include "postgres_server_fixture.hpp"
 #include "store_backends.hpp"
 
 namespace redred::store {
@@ -157,6 +160,115 @@ TEST_P(StoreDurability, AcknowledgedWritesSurviveKill9) {
         EXPECT_GE(static_cast<std::size_t>(count), acknowledged_total);
         db.close();
     }
+}
+
+// PostgreSQL itself crashes (kill -9 of the server) while a process writes: every acknowledged comment is
+// there after its restart, the writes in between fail promptly (they are not acknowledged), and the same
+// Database reconnects by itself, writers and readers alike.
+TEST(StoreDurabilityPostgres, AcknowledgedWritesSurviveAServerCrashAndTheDatabaseReconnects) {
+    test::PostgresServer server;  // its own: this test kills it
+    const std::string url = server.create_database();
+    auto opened = Database::open_postgres(url);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Database& db = **opened;
+
+    // Results come back on the writer thread.
+    struct Acks {
+        std::mutex mutex;
+        std::vector<CommentId> ok;
+        int failed = 0;
+        int answered = 0;
+    };
+    auto acks = std::make_shared<Acks>();
+    auto write_comment = [&](int i) {
+        auto id = std::make_shared<CommentId>(0);
+        db.write([id, i](Store& s) { *id = s.add_comment(1, 1, "c" + std::to_string(i), at(i)).id; },
+                 [id, acks](bool ok, std::string) {
+                     std::lock_guard lock(acks->mutex);
+                     ++acks->answered;
+                     if (ok) {
+                         acks->ok.push_back(*id);
+                     } else {
+                         ++acks->failed;
+                     }
+                 });
+    };
+    auto answered = [&] {
+        std::lock_guard lock(acks->mutex);
+        return acks->answered;
+    };
+    auto wait_answered = [&](int n) {
+        const auto deadline = SteadyClock::now() + 20s;
+        while (answered() < n && SteadyClock::now() < deadline) std::this_thread::sleep_for(5ms);
+        return answered() >= n;
+    };
+    {
+        std::promise<bool> created;
+        db.write([](Store& s) { s.create_stream(s.create_user("alice", "h", at(1))->id, "t", "", at(1)); },
+                 [&](bool ok, std::string) { created.set_value(ok); });
+        ASSERT_TRUE(created.get_future().get());
+    }
+
+    int sent = 0;
+    for (; sent < 300; ++sent) write_comment(sent);
+    ASSERT_TRUE(wait_answered(150));
+    server.kill();  // mid-stream: some of the 300 are committed, the rest fail
+    ASSERT_TRUE(wait_answered(300)) << "writes must not hang while the server is down";
+    for (int i = 0; i < 20; ++i) write_comment(sent++);  // while it is down: refused promptly
+    ASSERT_TRUE(wait_answered(320)) << "writes must not hang while the server is down";
+    {
+        std::lock_guard lock(acks->mutex);
+        EXPECT_GE(acks->failed, 20);
+    }
+
+    server.start();
+    // The next writes work again on the same Database (it reconnects before each transaction).
+    const auto deadline = SteadyClock::now() + 20s;
+    std::size_t ok_before = 0;
+    {
+        std::lock_guard lock(acks->mutex);
+        ok_before = acks->ok.size();
+    }
+    bool resumed = false;
+    while (!resumed && SteadyClock::now() < deadline) {
+        const int target = sent + 1;
+        write_comment(sent++);
+        ASSERT_TRUE(wait_answered(target));
+        std::lock_guard lock(acks->mutex);
+        resumed = acks->ok.size() > ok_before;
+        if (!resumed) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(resumed) << "no write succeeded within 20 s of the restart\n" << server.log_tail();
+
+    std::vector<CommentId> acked;
+    {
+        std::lock_guard lock(acks->mutex);
+        acked = acks->ok;
+    }
+    // Readers reconnect too: the first read after the crash may fail, a later one answers.
+    std::size_t missing = SIZE_MAX;
+    for (int attempt = 0; attempt < 50 && missing == SIZE_MAX; ++attempt) {
+        std::promise<std::optional<std::size_t>> checked;
+        db.read([&](Store& s) {
+            try {
+                std::size_t lost = 0;
+                for (CommentId id : acked) lost += s.find_comment(id) ? 0 : 1;
+                checked.set_value(lost);
+            } catch (const StoreError&) {
+                checked.set_value(std::nullopt);
+            }
+        });
+        auto answer = checked.get_future();
+        ASSERT_EQ(answer.wait_for(20s), std::future_status::ready);
+        if (auto lost = answer.get()) {
+            missing = *lost;
+        } else {
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+    EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged comments";
+    EXPECT_GE(acked.size(), 151u);
+    db.close();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreDurability, test_support::kBothBackends, test_support::backend_name);

@@ -43,7 +43,11 @@ for (const backend of ['sqlite', 'postgres']) describe(`on ${backend}`, () => {
     const ended = await createStream(server, room.streamerAccount.token, { title: 'ended before the restart' });
     assert.equal((await api(server, `/api/live/${ended.id}/end/`, { method: 'POST', token: room.streamerAccount.token })).status, 200);
     await room.closeAll();
-    await waitFor(async () => (await getStream(server, room.id)).viewers_count === 0, { timeoutMs: 3000, what: 'viewers_count 0' });
+    // The room's last counts reach the database a moment after it empties.
+    await waitFor(async () => {
+      const s = await getStream(server, room.id);
+      return s.viewers_count === 0 && s.peak_viewers === 3;
+    }, { timeoutMs: 3000, what: 'viewers_count 0 and peak 3 stored' });
 
     const before1 = {
       live: await getStream(server, room.id), ended: await getStream(server, ended.id),
@@ -68,6 +72,17 @@ for (const backend of ['sqlite', 'postgres']) describe(`on ${backend}`, () => {
     const endedAgain = await connectWs(server, ended.id, { token: room.streamerAccount.token });
     await endedAgain.next('stream_ended');
     assert.equal((await endedAgain.waitClosed()).code, 1000);
+  });
+
+  test('SIGTERM closes stream WebSockets with 1012 (service restart) and the stream stays live', async () => {
+    const room = await setupRoom(server, { viewers: 1 });
+    const closes = [room.streamer.waitClosed(), room.viewers[0].waitClosed()];
+    await restart('SIGTERM');
+    for (const closed of await Promise.all(closes)) assert.equal(closed.code, 1012);
+    assert.equal((await getStream(server, room.id)).status, 'live');
+    const back = await join(server, room.id, { account: room.viewers[0].account });
+    assert.equal(back.hello.stream.status, 'live');
+    await back.close();
   });
 
   test('every acknowledged comment survives kill -9 right after the acknowledgements', async () => {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/log.hpp"
+
 namespace redred::store::postgres {
 namespace {
 
@@ -93,6 +95,10 @@ std::unique_ptr<Connection> Connection::open(const std::string& url) {
         PQfinish(conn);
         throw StoreError("postgres connect to " + redact_url(url) + " failed: " + message, 0);
     }
+    // Server notices go to our log, not to stderr.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char* message) { log::get("store")->warn("postgres notice: {}", trimmed(message)); },
+        nullptr);
     auto connection = std::unique_ptr<Connection>(new Connection(conn));
     connection->exec("SET application_name = 'redred'; SET client_min_messages = warning; SET TIME ZONE 'UTC'");
     return connection;

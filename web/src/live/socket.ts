@@ -1,5 +1,6 @@
 // The one WebSocket of a page on /ws/live/<id>/ (docs/PROTOCOL.md). Same-origin, so the session cookie
-// authenticates it. Reconnects by itself after a lost connection (backoff 1 s … 10 s), and stops for good
+// authenticates it. Reconnects by itself after a lost connection (backoff 1 s … 10 s; within a second when the
+// server process is restarting, close 1012, since another process behind the load balancer can take it), and stops for good
 // when the server says the stream ended, the user was kicked, or another tab replaced this one.
 import { ApiError } from '../api/http';
 import { isRecord } from '../api/http';
@@ -17,6 +18,10 @@ export interface LiveSocketHandlers {
 
 const connectTimeoutMs = 10_000;
 const maxBackoffMs = 10_000;
+// Close code 1012 (service restart): the process is draining; reconnect soon, spread so a drained process's
+// clients do not all arrive in the same instant.
+const closeServiceRestart = 1012;
+const restartDelayMs = () => 250 + Math.random() * 500;
 
 export class LiveSocket {
   private readonly streamId: number;
@@ -106,12 +111,12 @@ export class LiveSocket {
         this.finish(reason);
         return;
       }
-      void this.afterUnexpectedClose();
+      void this.afterUnexpectedClose(event.code === closeServiceRestart);
     };
   }
 
   // A refusal before the upgrade (unknown stream) looks like any dropped connection: ask REST why.
-  private async afterUnexpectedClose(): Promise<void> {
+  private async afterUnexpectedClose(serverRestarting: boolean): Promise<void> {
     try {
       const stream = await getLiveStream(this.streamId);
       if (stream.status === 'ended') {
@@ -125,8 +130,8 @@ export class LiveSocket {
       }
     }
     if (this.finished !== null) return;
-    const delay = Math.min(1000 * 2 ** this.attempt, maxBackoffMs);
-    this.attempt += 1;
+    const delay = serverRestarting ? restartDelayMs() : Math.min(1000 * 2 ** this.attempt, maxBackoffMs);
+    if (!serverRestarting) this.attempt += 1;
     this.handlers.onPhase('reconnecting', delay);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
