@@ -20,6 +20,7 @@
 #include "media/io/sfu.hpp"
 #include "screen/io/screen_service.hpp"
 #include "state/memory/memory_screen_state.hpp"
+#include "state/redis/live_bus.hpp"
 #include "state/redis/redis_screen_state.hpp"
 #include "store/database.hpp"
 #include "ws/cleanup.hpp"
@@ -40,6 +41,7 @@ struct Running {
     Metrics* metrics = nullptr;
     ws::RoomRegistry* rooms = nullptr;
     std::shared_ptr<media::Sfu> sfu;  // --media janus
+    std::shared_ptr<state::redis::LiveBus> bus;  // --redis: the live platform's rooms span processes
     std::string instance_id;
 };
 
@@ -60,13 +62,14 @@ net::awaitable<void> graceful_shutdown(net::io_context& io, std::shared_ptr<Runn
         wait.expires_after(std::chrono::milliseconds(50));
         co_await wait.async_wait(use_awaitable);
     }
+    if (running->bus) co_await running->bus->stop();
     running->state->close();
     log->info("stopped");
     io.stop();
 }
 
 Response health(const Running& r) {
-    const bool redis_down = r.redis && !r.redis->connection()->connected();
+    const bool redis_down = (r.redis && !r.redis->connection()->connected()) || (r.bus && !r.bus->link_up());
     const bool media_down = r.sfu && !r.sfu->up();
     nlohmann::json body{{"status", redis_down || media_down ? "degraded" : "ok"},
                         {"instance", r.instance_id},
@@ -75,6 +78,7 @@ Response health(const Running& r) {
                         {"capturing", r.screen->capturing()},
                         {"viewers", r.screen->hub().subscriber_count()}};
     if (r.redis) body["redis"] = redis_down ? "down" : "up";
+    if (r.bus) body["cluster"] = {{"tag", r.bus->tag()}, {"link", r.bus->link_up() ? "up" : "down"}};
     if (r.sfu) {
         auto& janus = r.sfu->janus();
         body["media"] = {{"mode", "janus"},
@@ -100,6 +104,13 @@ Response metrics_text(const Metrics& metrics) {
 }
 
 }  // namespace
+
+// A random cluster tag in 1..2^20-1: the high bits of this process's connection ids (see ws::connection_tag).
+static std::uint32_t cluster_tag() {
+    const auto hex = random_hex(3);
+    const auto tag = static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16)) & 0xFFFFFu;
+    return tag == 0 ? 1 : tag;
+}
 
 live::CleanupThresholds cleanup_thresholds(const Config& config) {
     using std::chrono::duration_cast;
@@ -263,6 +274,32 @@ int run_server(const Config& config) {
             for (auto& room : rooms.all()) room->on_media_server(up);
         });
         janus->start();
+    }
+    if (!config.redis.empty()) {
+        // Rooms across processes: connection ids carry this process's tag; events go through Redis.
+        const std::uint32_t tag = cluster_tag();
+        ws::set_connection_tag(tag);
+        state::redis::LiveBusOptions bus_options;
+        bus_options.tag = tag;
+        bus_options.instance_id = running->instance_id;
+        bus_options.address = advertised_host + ":" + std::to_string(bound.port());
+        running->bus = state::redis::LiveBus::create(io.get_executor(), *state::redis::parse_redis_url(config.redis),
+                                                     bus_options, metrics);
+        live_ctx->bus = running->bus;
+        state::redis::LiveBusHandlers handlers;
+        handlers.on_event = [&rooms](std::int64_t stream, std::uint32_t origin, std::uint64_t seq, nlohmann::json body) {
+            if (auto room = rooms.find(stream)) room->on_event(origin, seq, std::move(body));
+        };
+        handlers.on_link = [&rooms](bool up) {
+            for (auto& room : rooms.all()) room->on_bus_link(up);
+        };
+        handlers.on_instance_gone = [&rooms](std::uint32_t gone) {
+            for (auto& room : rooms.all()) room->on_instance_gone(gone);
+        };
+        handlers.describe = [&rooms, &metrics] {
+            return nlohmann::json{{"connections", metrics.ws_connections.get()}, {"rooms", rooms.all().size()}};
+        };
+        running->bus->start(std::move(handlers));
     }
     ws::start_sweeper(*live_ctx, std::chrono::milliseconds(config.cleanup_interval_ms));
 

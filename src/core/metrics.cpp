@@ -96,6 +96,17 @@ std::string Metrics::render_prometheus() const {
     metric(out, "redred_db_write_jobs_total", "counter", "Write jobs committed.", db_write_jobs.get());
     metric(out, "redred_sfu_kicked_subscriptions_total", "counter", "Subscriptions torn down because of a kick.",
            sfu_kicked_subscriptions.get());
+    metric(out, "redred_cluster_link_up", "gauge", "1 while subscribed to the cluster's room events (--redis).",
+           cluster_link_up.get());
+    metric(out, "redred_cluster_published_total", "counter", "Room events published to Redis.",
+           cluster_published.get());
+    metric(out, "redred_cluster_publish_failed_total", "counter",
+           "Room events Redis did not take (delivered on this process only).", cluster_publish_failed.get());
+    metric(out, "redred_cluster_received_total", "counter", "Room events received from Redis.",
+           cluster_received.get());
+    histogram(out, "redred_cluster_lag_seconds", "Room events, publish to receipt.", cluster_lag_seconds);
+    metric(out, "redred_cluster_instances", "gauge", "Live processes in the cluster, this one included.",
+           cluster_instances.get());
     return out;
 }
 

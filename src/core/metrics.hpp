@@ -81,6 +81,13 @@ struct Metrics {
     // Database (SQLite or PostgreSQL): write transactions, from BEGIN to COMMIT's return
     Histogram db_commit_seconds;
     Counter db_write_jobs;             // jobs committed (several share one transaction)
+    // Cluster bus (--redis): room events between processes
+    Gauge cluster_link_up;             // 1 while subscribed to the room event channel
+    Counter cluster_published;         // room events this process published
+    Counter cluster_publish_failed;    // publishes Redis did not take (delivered locally instead)
+    Counter cluster_received;          // room events received (every process's, this one's included)
+    Histogram cluster_lag_seconds;     // publish to receipt, by the publisher's clock
+    Gauge cluster_instances;           // live processes seen at the last heartbeat check (this one included)
 
     std::string render_prometheus() const;
 };

@@ -190,6 +190,8 @@ net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParam
     };
     auto ended = co_await db::write<store::StreamRow>(ctx->database, set_stream_ended_job);
     if (!ended) co_return error_response(ended.error());
+    // Processes holding the stream's clients end it too (with --redis; here the room did it already).
+    if (ctx->bus && !ctx->rooms->find(sid)) ctx->rooms->publish(sid, ws::Room::ended_event(now, "api"));
     co_return json_response(http::status::ok, {{"stream", ws::stream_json(*ended)}});
 }
 
@@ -331,7 +333,7 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
     };
     auto roles = co_await db::write<store::RoleLists>(ctx->database, change_role_job);
     if (!roles) co_return error_response(roles.error());
-    if (auto room = ctx->rooms->find(sid)) room->reload_roles(*roles);
+    ctx->rooms->publish(sid, ws::Room::roles_event(*roles));
     co_return json_response(http::status::ok, roles_body(*roles));
 }
 

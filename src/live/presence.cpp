@@ -133,4 +133,11 @@ std::optional<std::uint64_t> Presence::streamer_connection() const {
     return streamer_connections_.back();
 }
 
+std::vector<std::pair<std::uint64_t, Viewer>> Presence::connections() const {
+    std::vector<std::pair<std::uint64_t, Viewer>> out;
+    out.reserve(connections_.size());
+    for (const auto& [id, key] : connections_) out.emplace_back(id, identities_.at(key).viewer);
+    return out;
+}
+
 }  // namespace redred::live

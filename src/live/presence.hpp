@@ -72,6 +72,16 @@ public:
     std::vector<std::uint64_t> connections_of(UserId user) const;
     // The streamer's most recently joined connection still open (where WebRTC answers go).
     std::optional<std::uint64_t> streamer_connection() const;
+    // The streamer's open connections, oldest first (one stream has one streamer connection: older ones are
+    // being replaced).
+    const std::vector<std::uint64_t>& streamer_connections() const { return streamer_connections_; }
+    // The lowest open connection id, if any.
+    std::optional<std::uint64_t> first_connection() const {
+        if (connections_.empty()) return std::nullopt;
+        return connections_.begin()->first;
+    }
+    // Every open connection with who is on it, ascending by connection id (to copy presence elsewhere).
+    std::vector<std::pair<std::uint64_t, Viewer>> connections() const;
 
 private:
     // A user id, or for a guest the connection id.

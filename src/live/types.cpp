@@ -29,6 +29,12 @@ const char* role_name(Role role) {
     return "guest";
 }
 
+std::optional<Role> parse_role(std::string_view text) {
+    for (Role role : {Role::Streamer, Role::Moderator, Role::Vip, Role::Viewer, Role::Guest})
+        if (text == role_name(role)) return role;
+    return std::nullopt;
+}
+
 double to_unix_seconds(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() / 1000.0;
 }

@@ -22,6 +22,7 @@ std::optional<StreamStatus> parse_status(std::string_view text);
 // A person's role in one stream, from the seed's permission table; Guest = watching without an account.
 enum class Role { Streamer, Moderator, Vip, Viewer, Guest };
 const char* role_name(Role role);                             // "streamer" | "moderator" | "vip" | "viewer" | "guest"
+std::optional<Role> parse_role(std::string_view text);
 
 // Unix seconds with milliseconds, as the API shows times.
 double to_unix_seconds(TimePoint t);

@@ -33,6 +33,12 @@ net::awaitable<void> sweep_forever(LiveContext* ctx, std::chrono::milliseconds i
         co_await timer.async_wait(net::redirect_error(use_awaitable, ec));
         if (ec) co_return;
         try {
+            // In a cluster one process sweeps per interval: whoever takes the lock first.
+            if (ctx->bus) {
+                const auto hold = std::max(std::chrono::milliseconds(100), interval * 9 / 10);
+                const bool mine = co_await ctx->bus->try_lock("cleanup", hold);
+                if (!mine) continue;
+            }
             auto ended = co_await sweep(*ctx, false);
             for (const auto& d : ended)
                 logger()->info("cleanup ended stream id={} reason={}", d.stream.id, live::reason_name(d.reason));
@@ -68,12 +74,21 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
     for (const auto& row : rows->rows) {
         open_in_db.insert(row.id);
         auto facts = facts_of(row);
-        if (auto room = ctx.rooms->find(row.id)) {
+        std::shared_ptr<Room> room = ctx.rooms->find(row.id);
+        bool loaded_to_look = false;
+        if (!room && ctx.bus && row.status == live::StreamStatus::Live) {
+            // The stream's clients may be on other processes: its replica here reads the cluster's presence.
+            auto got = co_await ctx.rooms->get(row.id);
+            if (got) room = *got;
+            loaded_to_look = room != nullptr;
+        }
+        if (room) {
             auto asking = Room::facts(room);
             auto live_facts = co_await net::co_spawn(room->strand(), std::move(asking), use_awaitable);
             facts.current_viewers = live_facts.viewers_count;
             facts.streamer_connected = live_facts.streamer_connected;
             facts.streamer_last_seen = live_facts.streamer_last_seen;
+            if (loaded_to_look) room->release_if_unused();
         } else if (row.status == live::StreamStatus::Live) {
             facts.streamer_connected = false;  // nobody is connected to it in this process
             facts.current_viewers = 0;
@@ -83,13 +98,14 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
         decisions.push_back({row, *reason});
         const std::string why = std::string("cleanup:") + live::reason_name(*reason);
         if (auto room = ctx.rooms->find(row.id)) {
-            room->end(why);  // tells every connected client
+            room->end(why);  // tells every connected client (on every process)
         } else {
             const auto id = row.id;
             auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> {
                 return s.set_stream_ended(id, now);
             };
             co_await db::write<bool>(ctx.database, set_stream_ended_job);
+            if (ctx.bus) ctx.rooms->publish(row.id, Room::ended_event(now, why));
         }
     }
     // Rooms whose stream was ended outside this process (the `redred cleanup` command) end here too.

@@ -10,6 +10,7 @@
 #include "http/auth.hpp"
 #include "live/cleanup_rules.hpp"
 #include "media/io/sfu.hpp"
+#include "state/redis/live_bus.hpp"
 #include "store/database.hpp"
 #include "ws/ws_session.hpp"
 
@@ -49,6 +50,7 @@ struct LiveContext {
     RoomRegistry* rooms = nullptr;  // set once the registry exists
     std::shared_ptr<media::Sfu> sfu;  // --media janus; null: peer-to-peer
     std::int64_t max_whep_sessions = 1000;
+    std::shared_ptr<state::redis::LiveBus> bus;  // --redis: rooms span processes; null: this process only
 };
 
 }  // namespace redred::ws

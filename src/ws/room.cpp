@@ -12,6 +12,10 @@ namespace {
 using live::Action;
 using live::Clock;
 using live::Role;
+using PresenceOp = state::redis::LiveBus::PresenceOp;
+
+// How long an event may take to come back from Redis before this process applies it by itself.
+constexpr auto kEchoTimeout = std::chrono::seconds(2);
 
 auto logger() {
     return log::get("ws");
@@ -39,6 +43,47 @@ std::optional<std::uint64_t> connection_field(const Json& msg, const char* name)
     return it->get<std::uint64_t>();
 }
 
+std::int64_t to_unix_ms(live::TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+live::TimePoint from_unix_ms(std::int64_t ms) {
+    return live::TimePoint(std::chrono::milliseconds(ms));
+}
+
+// Who is on a connection, as room events and the cluster's presence hash carry it.
+Json viewer_value(const live::Viewer& v) {
+    return {{"u", v.user ? Json(*v.user) : Json(nullptr)}, {"n", v.username}, {"r", live::role_name(v.role)}};
+}
+std::optional<live::Viewer> parse_viewer(const Json& j) {
+    if (!j.is_object()) return std::nullopt;
+    auto role = live::parse_role(j.value("r", ""));
+    if (!role) return std::nullopt;
+    live::Viewer v;
+    if (auto u = j.find("u"); u != j.end() && u->is_number_integer()) v.user = u->get<live::UserId>();
+    v.username = j.value("n", "");
+    v.role = *role;
+    return v;
+}
+
+Json users_value(const std::vector<store::User>& users) {
+    Json out = Json::array();
+    for (const auto& u : users) out.push_back(Json::array({u.id, u.username}));
+    return out;
+}
+std::vector<store::User> parse_users(const Json& j) {
+    std::vector<store::User> out;
+    if (!j.is_array()) return out;
+    for (const auto& pair : j)
+        if (pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[1].is_string())
+            out.push_back(store::User{pair[0].get<live::UserId>(), pair[1].get<std::string>(), {}});
+    return out;
+}
+
+std::uint64_t event_connection(const Json& event, const char* field) {
+    auto it = event.find(field);
+    return it != event.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
 }  // namespace
 
 Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, std::vector<store::SanctionRow> sanctions)
@@ -48,14 +93,23 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       stream_(std::move(stream)),
       presence_(stream_.peak_viewers),
       chat_limiter_(ctx.chat.burst, ctx.chat.per_second),
-      update_timer_(strand_) {
+      update_timer_(strand_),
+      bus_(ctx.bus),
+      synced_(!ctx.bus),
+      synced_signal_(strand_) {
     apply_roles(std::move(roles));
     if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
     for (const auto& s : sanctions)
         sanctions_.add(live::Sanction{
             s.user_id, s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
             s.until});
-    ended_ = stream_.status == live::StreamStatus::Ended;
+    ended_ = end_applied_ = stream_.status == live::StreamStatus::Ended;
+}
+
+void Room::start(std::shared_ptr<Room> self) {
+    if (!self->bus_) return;
+    auto strand = self->strand_;
+    net::co_spawn(strand, sync(std::move(self), false), log_if_thrown);
 }
 
 void Room::join(std::shared_ptr<WsSession> session, std::optional<store::User> user) {
@@ -63,7 +117,7 @@ void Room::join(std::shared_ptr<WsSession> session, std::optional<store::User> u
 }
 
 void Room::leave(std::uint64_t connection_id) {
-    net::post(strand_, [self = shared_from_this(), connection_id] { self->do_leave(connection_id); });
+    net::co_spawn(strand_, do_leave(shared_from_this(), connection_id), log_if_thrown);
 }
 
 void Room::receive(std::uint64_t connection_id, std::string text) {
@@ -74,18 +128,315 @@ void Room::end(std::string reason) {
     net::co_spawn(strand_, do_end(shared_from_this(), std::move(reason)), log_if_thrown);
 }
 
-void Room::reload_roles(store::RoleLists roles) {
-    net::post(strand_, [self = shared_from_this(), roles = std::move(roles)]() mutable {
-        self->apply_roles(std::move(roles));
-        self->broadcast(serialize(self->roles_json()));
-    });
-}
-
 void Room::on_media_server(bool up) {
     net::post(strand_, [self = shared_from_this(), up] {
         if (self->media_) self->media_->on_server_state(up);
     });
 }
+
+void Room::release_if_unused() {
+    net::post(strand_, [self = shared_from_this()] { self->forget_if_unused(); });
+}
+
+Json Room::roles_event(const store::RoleLists& roles) {
+    return {{"k", "roles"}, {"moderators", users_value(roles.moderators)}, {"vips", users_value(roles.vips)}};
+}
+
+Json Room::ended_event(live::TimePoint at, const std::string& reason) {
+    return {{"k", "ended"}, {"at", to_unix_ms(at)}, {"reason", reason}};
+}
+
+// ---- Events: one path for every change clients see, on one process or many ----
+
+void Room::on_event(std::uint32_t origin, std::uint64_t seq, Json body) {
+    net::post(strand_, [self = shared_from_this(), origin, seq, body = std::move(body)]() mutable {
+        if (!self->synced_) {
+            self->early_.emplace_back(origin, seq, std::move(body));
+            return;
+        }
+        if (self->bus_ && origin == self->bus_->tag()) {
+            if (auto it = self->pending_.find(seq); it != self->pending_.end()) {
+                auto waiter = it->second;
+                self->pending_.erase(it);
+                self->apply(body);
+                waiter->cancel();  // emit() returns
+                return;
+            }
+            if (self->applied_early_.erase(seq)) return;  // applied when Redis was away; this is its late echo
+        }
+        if (body.value("k", "") == "resync") {
+            // Another process is back from a lost link and restored its connections: read them again.
+            if (!self->bus_ || origin == self->bus_->tag()) return;
+            auto strand = self->strand_;
+            net::co_spawn(strand, sync(std::move(self), false), log_if_thrown);
+            return;
+        }
+        self->apply(body);
+    });
+}
+
+void Room::on_bus_link(bool up) {
+    net::post(strand_, [self = shared_from_this(), up] {
+        if (!up) {
+            // Our own events will not come back: emit() applies each here, in order.
+            for (auto& [seq, waiter] : self->pending_) waiter->cancel();
+            return;
+        }
+        self->applied_early_.clear();
+        auto strand = self->strand_;
+        net::co_spawn(strand, sync(self, true), log_if_thrown);
+    });
+}
+
+void Room::on_instance_gone(std::uint32_t tag) {
+    net::post(strand_, [self = shared_from_this(), tag] {
+        std::vector<std::uint64_t> gone;
+        for (const auto& [connection, viewer] : self->presence_.connections())
+            if (connection_tag(connection) == tag) gone.push_back(connection);
+        for (auto c : gone) self->apply_leave(c);
+        if (gone.empty() || !self->bus_) return;
+        logger()->info("connections of a gone process left stream={} count={}", self->stream_id_, gone.size());
+        auto forget = [](std::shared_ptr<state::redis::LiveBus> bus, live::StreamId id,
+                         std::vector<std::uint64_t> connections) -> net::awaitable<void> {
+            co_await bus->forget_connections(id, std::move(connections));
+        };
+        net::co_spawn(self->strand_, forget(self->bus_, self->stream_id_, std::move(gone)), log_if_thrown);
+    });
+}
+
+net::awaitable<void> Room::wait_synced() {
+    while (!synced_) {
+        synced_signal_.expires_at(net::steady_timer::time_point::max());
+        error_code ec;
+        co_await synced_signal_.async_wait(net::redirect_error(use_awaitable, ec));
+    }
+}
+
+net::awaitable<void> Room::sync(std::shared_ptr<Room> self, bool restore_mine) {
+    self->synced_ = false;
+    const auto id = self->stream_id_;
+    const auto mine_tag = self->bus_->tag();
+    net::steady_timer retry(self->strand_);
+    for (int attempt = 0; restore_mine && attempt < 20; ++attempt) {
+        std::vector<state::redis::PresenceEntry> mine;
+        for (const auto& [connection, viewer] : self->presence_.connections())
+            if (connection_tag(connection) == mine_tag) mine.push_back({connection, viewer_value(viewer).dump()});
+        if (co_await self->bus_->restore_presence(id, std::move(mine))) break;
+        retry.expires_after(std::chrono::milliseconds(250));  // Redis is still coming back
+        co_await retry.async_wait(use_awaitable);
+    }
+    if (restore_mine) {
+        // Back from a lost link: this process's connections were put back above (its joins and leaves of the
+        // outage reached nobody); reread roles and sanctions (other processes' changes did not reach us).
+        const auto now = Clock::now();
+        auto reload_job = [id, now](store::Store& s) -> Result<std::pair<store::RoleLists, std::vector<store::SanctionRow>>> {
+            return std::make_pair(s.roles(id), s.active_sanctions(id, now));
+        };
+        auto reloaded = co_await db::read<std::pair<store::RoleLists, std::vector<store::SanctionRow>>>(
+            self->ctx_.database, reload_job);
+        if (reloaded) {
+            self->apply_roles(std::move(reloaded->first));
+            for (const auto& s : reloaded->second)
+                self->sanctions_.add(live::Sanction{
+                    s.user_id,
+                    s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
+                    s.until});
+            self->broadcast(serialize(self->roles_json()));
+        }
+    }
+    auto snapshot = co_await self->bus_->presence(id);
+    for (int attempt = 0; !snapshot && restore_mine && attempt < 20; ++attempt) {
+        retry.expires_after(std::chrono::milliseconds(250));
+        co_await retry.async_wait(use_awaitable);
+        snapshot = co_await self->bus_->presence(id);
+    }
+    if (snapshot) {
+        // This process's own connections are known here; everyone else's come from Redis.
+        live::Presence fresh(self->presence_.peak_viewers());
+        for (const auto& [connection, viewer] : self->presence_.connections())
+            if (connection_tag(connection) == mine_tag) fresh.join(connection, viewer);
+        for (const auto& entry : snapshot->entries) {
+            if (connection_tag(entry.connection) == mine_tag) continue;  // stale: not open here
+            if (auto viewer = parse_viewer(Json::parse(entry.value, nullptr, false)))
+                fresh.join(entry.connection, *viewer);
+        }
+        const bool changed = fresh.viewers_count() != self->presence_.viewers_count();
+        self->presence_ = std::move(fresh);
+        if (snapshot->streamer_left_ms && !self->streamer())
+            self->streamer_last_seen_ = from_unix_ms(*snapshot->streamer_left_ms);
+        if (changed || restore_mine) self->schedule_viewers_update();
+    } else {
+        logger()->warn("cluster presence unavailable stream={} error={}: this process's connections only", id,
+                       snapshot.error().message);
+    }
+    self->synced_ = true;
+    auto early = std::move(self->early_);
+    self->early_.clear();
+    for (auto& [origin, seq, body] : early) self->on_event(origin, seq, std::move(body));
+    self->synced_signal_.cancel();
+    if (restore_mine) {
+        Json resync{{"k", "resync"}};
+        const auto seq = self->bus_->next_seq();
+        co_await self->bus_->publish(id, seq, resync);
+    }
+}
+
+net::awaitable<void> Room::emit(Json event, PresenceWrite write, std::uint64_t connection) {
+    if (!bus_) {
+        apply(event);
+        co_return;
+    }
+    const auto seq = bus_->next_seq();
+    auto waiter = std::make_shared<net::steady_timer>(strand_, net::steady_timer::time_point::max());
+    pending_[seq] = waiter;
+    const bool link_up = bus_->link_up();
+    PresenceOp op = PresenceOp::None;
+    std::string value;
+    if (write == PresenceWrite::Add) {
+        op = PresenceOp::Add;
+        value = event["v"].dump();
+    } else if (write == PresenceWrite::Remove) {
+        op = PresenceOp::Remove;
+    } else if (write == PresenceWrite::RemoveStreamer) {
+        op = PresenceOp::RemoveStreamer;
+    }
+    const bool sent = co_await bus_->publish(stream_id_, seq, event, op, connection, value);
+    if (sent && link_up && pending_.count(seq)) {
+        waiter->expires_after(kEchoTimeout);
+        error_code ec;
+        co_await waiter->async_wait(net::redirect_error(use_awaitable, ec));
+    }
+    if (auto it = pending_.find(seq); it != pending_.end()) {
+        // Not back from Redis (down, or our subscription is): apply it here so this process's clients see it.
+        pending_.erase(it);
+        if (sent && applied_early_.size() < 100000) applied_early_.insert(seq);
+        apply(event);
+    }
+}
+
+void Room::apply(const Json& event) {
+    const std::string kind = event.value("k", "");
+    if (kind == "join") {
+        if (auto viewer = parse_viewer(event.value("v", Json())))
+            apply_join(event_connection(event, "c"), *viewer);
+    } else if (kind == "leave") {
+        apply_leave(event_connection(event, "c"));
+    } else if (kind == "say") {
+        // Everyone but the sender gets one shared frame; the sender gets its acknowledgement with its ref.
+        const auto sender = event_connection(event, "from");
+        broadcast(serialize(event["m"]), sender ? std::optional<std::uint64_t>(sender) : std::nullopt);
+        if (sender && is_local(sender)) {
+            Json ack = event["m"];
+            if (auto ref = event.find("ref"); ref != event.end() && !ref->is_null()) ack["ref"] = *ref;
+            send(sender, ack);
+        }
+    } else if (kind == "timeout") {
+        sanctions_.add(live::Sanction{event.value("u", live::UserId{0}), live::SanctionKind::Timeout,
+                                      from_unix_ms(event.value("until", std::int64_t{0}))});
+        broadcast(serialize(event["m"]));
+    } else if (kind == "kick") {
+        apply_kick(event);
+    } else if (kind == "roles") {
+        apply_roles(store::RoleLists{parse_users(event.value("moderators", Json())),
+                                     parse_users(event.value("vips", Json()))});
+        broadcast(serialize(roles_json()));
+    } else if (kind == "signal") {
+        const auto to = event_connection(event, "to");
+        if (is_local(to)) send(to, event["m"]);
+    } else if (kind == "live") {
+        if (stream_.status == live::StreamStatus::Waiting) {
+            stream_.status = live::StreamStatus::Live;
+            stream_.started_at = from_unix_ms(event.value("at", std::int64_t{0}));
+        }
+    } else if (kind == "ended") {
+        apply_ended(event);
+    }
+}
+
+void Room::apply_join(std::uint64_t connection, const live::Viewer& viewer) {
+    if (viewer.role == Role::Streamer) {
+        // One streamer connection per stream, wherever it is: the newest (in event order) replaces the others.
+        for (auto old : presence_.streamer_connections()) {
+            if (old == connection || !is_local(old)) continue;
+            Json replaced = error_json(make_error(Errc::Conflict, "this stream was opened in another window"));
+            replaced["error"] = "replaced";
+            send(old, replaced);
+            close_member(old, kCloseReplaced, "replaced by a newer connection");
+        }
+    }
+    auto change = presence_.join(connection, viewer);
+    if (!change.applied) return;
+    if (bus_ && connection_tag(connection) != bus_->tag()) bus_->watch_tag(connection_tag(connection));
+    if (viewer.role != Role::Streamer) {
+        auto s = streamer();
+        if (s && is_local(*s) && members_[*s].established)
+            send(*s, {{"type", "user_joined"},
+                      {"connection_id", connection},
+                      {"username", viewer.user ? Json(viewer.username) : Json(nullptr)},
+                      {"role", live::role_name(viewer.role)}});
+    }
+    if (change.count_changed || change.peak_changed) schedule_viewers_update();
+}
+
+void Room::apply_leave(std::uint64_t connection) {
+    auto viewer = presence_.viewer_on(connection);
+    if (!viewer) return;
+    auto change = presence_.leave(connection);
+    if (viewer->role == Role::Streamer) {
+        if (!streamer()) streamer_last_seen_ = Clock::now();
+    } else if (auto s = streamer(); s && is_local(*s)) {
+        send(*s, {{"type", "user_left"},
+                  {"connection_id", connection},
+                  {"username", viewer->user ? Json(viewer->username) : Json(nullptr)}});
+    }
+    if (change.count_changed) schedule_viewers_update();
+}
+
+void Room::apply_kick(const Json& event) {
+    const auto user = event.value("u", live::UserId{0});
+    sanctions_.add(live::Sanction{user, live::SanctionKind::Kick, from_unix_ms(event.value("until", std::int64_t{0}))});
+    auto notice = serialize(event["notice"]);
+    auto others = serialize(event["m"]);
+    std::vector<std::uint64_t> kicked;
+    for (auto& [c, m] : members_) {
+        if (m.user && m.user->id == user)
+            kicked.push_back(c);
+        else if (auto s = m.session.lock())
+            s->deliver(others);
+    }
+    for (auto c : kicked) {
+        if (media_) media_->on_kicked(c);  // the video stops now, not when the socket closes
+        send_message(c, notice);
+        close_member(c, kCloseKicked, "kicked");
+    }
+}
+
+void Room::apply_ended(const Json& event) {
+    if (end_applied_) return;
+    end_applied_ = ended_ = true;
+    const auto at = from_unix_ms(event.value("at", to_unix_ms(Clock::now())));
+    const std::string reason = event.value("reason", "ended");
+    stream_.status = live::StreamStatus::Ended;
+    stream_.ended_at = at;
+    if (media_) media_->on_stream_ended();
+    logger()->info("stream ended id={} reason={} viewers={}", stream_id_, reason, presence_.viewers_count());
+    broadcast(serialize({{"type", "stream_ended"},
+                         {"stream_id", stream_id_},
+                         {"ended_at", live::to_unix_seconds(at)},
+                         {"reason", reason}}));
+    for (auto& [conn, member] : members_)
+        if (auto s = member.session.lock()) s->close(websocket::close_code::normal, "stream ended");
+    forget_if_unused();  // a room with nobody on a WebSocket (WHIP only) goes now
+}
+
+bool Room::records_here() const {
+    if (!bus_) return true;
+    if (auto s = streamer()) return connection_tag(*s) == bus_->tag();
+    if (auto first = presence_.first_connection()) return connection_tag(*first) == bus_->tag();
+    return true;  // nobody anywhere: every replica writes the same zero
+}
+
+// ---- This process's sockets ----
 
 Json Room::media_json() const {
     if (media_) return media_->state_json();
@@ -93,7 +444,8 @@ Json Room::media_json() const {
 }
 
 void Room::forget_if_unused() {
-    if (!members_.empty() || !ctx_.rooms || forgotten_ || (media_ && media_->holds_room())) return;
+    if (!members_.empty() || !ctx_.rooms || forgotten_ || (media_ && media_->holds_room()) || !pending_.empty())
+        return;
     flush_viewers_update();
     forgotten_ = true;
     ctx_.rooms->forget(stream_id_, this);
@@ -109,8 +461,8 @@ net::awaitable<bool> Room::go_live(const std::string& by) {
     auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
     auto saved = co_await db::write<bool>(ctx_.database, set_stream_live_job);
     if (!saved || !*saved) co_return false;
-    stream_.status = next->status;
-    stream_.started_at = next->started_at;
+    Json live_event{{"k", "live"}, {"at", to_unix_ms(started)}};
+    co_await emit(live_event);
     // The statistics series starts at go-live with the count then (viewers may have been waiting).
     const int waiting = presence_.viewers_count();
     ctx_.database.write([id, started, waiting](store::Store& s) { s.add_viewer_sample(id, started, waiting); },
@@ -120,14 +472,14 @@ net::awaitable<bool> Room::go_live(const std::string& by) {
 }
 
 void Room::on_whip_gone() {
-    if (!streamer_connection_) streamer_last_seen_ = Clock::now();
+    if (!streamer()) streamer_last_seen_ = Clock::now();
     forget_if_unused();
 }
 
-void Room::on_whep_gone(std::uint64_t connection_id) {
-    auto change = presence_.leave(connection_id);
-    if (change.count_changed) schedule_viewers_update();
-    forget_if_unused();
+net::awaitable<void> Room::on_whep_gone(std::shared_ptr<Room> self, std::uint64_t connection_id) {
+    Json leave{{"k", "leave"}, {"c", connection_id}};
+    co_await self->emit(leave, PresenceWrite::Remove, connection_id);
+    self->forget_if_unused();
 }
 
 void Room::disconnect_all() {
@@ -156,11 +508,14 @@ void Room::apply_roles(store::RoleLists roles) {
     }
     for (auto& [id, member] : members_) {
         const Role role = role_for(member.user);
-        if (role != member.role && member.user) {
-            member.role = role;
-            presence_.set_role(member.user->id, role);
-        }
+        if (role != member.role && member.user) member.role = role;
     }
+    // Every connection in the cluster shows its account's new role in the viewer list.
+    for (const auto& [connection, viewer] : presence_.connections())
+        if (viewer.user && viewer.role != Role::Streamer) {
+            store::User user{*viewer.user, viewer.username, {}};
+            presence_.set_role(*viewer.user, role_for(user));
+        }
 }
 
 Json Room::roles_json() const {
@@ -210,6 +565,7 @@ void Room::close_member(std::uint64_t connection_id, std::uint16_t code, std::st
 
 net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<WsSession> session,
                                    std::optional<store::User> user) {
+    co_await self->wait_synced();
     const auto conn = session->id();
     const auto now = Clock::now();
     if (self->forgotten_ && self->ctx_.rooms) {
@@ -251,18 +607,11 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
             session->close(websocket::close_code::normal, "stream ended");
             co_return;
         }
-        if (self->streamer_connection_) {
-            const auto old = *self->streamer_connection_;
-            Json replaced = error_json(make_error(Errc::Conflict, "this stream was opened in another window"));
-            replaced["error"] = "replaced";
-            self->send(old, replaced);
-            self->close_member(old, kCloseReplaced, "replaced by a newer connection");
-        }
-        self->streamer_connection_ = conn;
     }
     self->members_[conn] = Member{session, user, role};
     live::Viewer viewer{user ? std::optional<live::UserId>(user->id) : std::nullopt, user ? user->username : "", role};
-    auto change = self->presence_.join(conn, viewer);
+    Json join_event{{"k", "join"}, {"c", conn}, {"v", viewer_value(viewer)}};
+    co_await self->emit(join_event, PresenceWrite::Add, conn);
 
     // The last 50 comments, with the roles their authors have now.
     const auto id = self->stream_id_;
@@ -291,40 +640,29 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
                       {"roles", roles},
                       {"emotes", emotes},
                       {"media", self->media_json()}});
-    if (role == Role::Streamer) {
-        for (const auto& [other, member] : self->members_)
-            if (other != conn && member.role != Role::Streamer)
+    it->second.established = true;
+    if (role == Role::Streamer && self->streamer() == conn) {
+        // Every viewer connection in the stream, on any process: the streamer offers to each.
+        for (const auto& [other, v] : self->presence_.connections())
+            if (other != conn && v.role != Role::Streamer)
                 self->send(conn, {{"type", "user_joined"},
                                   {"connection_id", other},
-                                  {"username", member.user ? Json(member.user->username) : Json(nullptr)},
-                                  {"role", live::role_name(member.role)}});
-    } else if (self->streamer_connection_) {
-        self->send(*self->streamer_connection_, {{"type", "user_joined"},
-                                                 {"connection_id", conn},
-                                                 {"username", user ? Json(user->username) : Json(nullptr)},
-                                                 {"role", live::role_name(role)}});
+                                  {"username", v.user ? Json(v.username) : Json(nullptr)},
+                                  {"role", live::role_name(v.role)}});
     }
-    if (change.count_changed || change.peak_changed) self->schedule_viewers_update();
     if (self->media_ && role != Role::Streamer) self->media_->on_viewer_joined(conn);
 }
 
-void Room::do_leave(std::uint64_t connection_id) {
-    auto it = members_.find(connection_id);
-    if (it == members_.end()) return;
-    Member member = std::move(it->second);
-    members_.erase(it);
-    auto change = presence_.leave(connection_id);
-    if (streamer_connection_ == connection_id) {
-        streamer_connection_.reset();
-        streamer_last_seen_ = Clock::now();
-    } else if (streamer_connection_ && member.role != Role::Streamer) {
-        send(*streamer_connection_, {{"type", "user_left"},
-                                     {"connection_id", connection_id},
-                                     {"username", member.user ? Json(member.user->username) : Json(nullptr)}});
-    }
-    if (change.count_changed) schedule_viewers_update();
-    if (media_) media_->on_left(connection_id);
-    forget_if_unused();
+net::awaitable<void> Room::do_leave(std::shared_ptr<Room> self, std::uint64_t connection_id) {
+    auto it = self->members_.find(connection_id);
+    if (it == self->members_.end()) co_return;
+    const bool was_streamer = it->second.role == Role::Streamer;
+    self->members_.erase(it);
+    if (self->media_) self->media_->on_left(connection_id);
+    Json leave_event{{"k", "leave"}, {"c", connection_id}};
+    const auto write = was_streamer ? PresenceWrite::RemoveStreamer : PresenceWrite::Remove;
+    co_await self->emit(leave_event, write, connection_id);
+    self->forget_if_unused();
 }
 
 void Room::schedule_viewers_update() {
@@ -342,6 +680,7 @@ void Room::flush_viewers_update() {
     broadcast(serialize({{"type", "viewers_update"}, {"viewers_count", count}, {"peak_viewers", peak}}));
     stream_.viewers_count = count;
     stream_.peak_viewers = peak;
+    if (!records_here()) return;  // another process of the cluster stores this stream's counts
     const auto now = Clock::now();
     auto sample = timeline_.record(count, now);
     const auto id = stream_id_;
@@ -355,8 +694,8 @@ void Room::flush_viewers_update() {
             if (!ok) logger()->warn("viewer count not stored stream={} error={}", id, error);
         });
 }
-
 net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t from, std::string text) {
+    co_await self->wait_synced();
     if (!self->members_.count(from)) co_return;
     auto msg = Json::parse(text, nullptr, false);
     if (msg.is_discarded() || !msg.is_object()) {
@@ -381,12 +720,12 @@ net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t 
             self->reply_error(from, make_error(Errc::Conflict, "this stream's media goes through the server: "
                                                                "send \"peer\": \"server\""), ref);
         } else if (self->media_) {
-            const bool from_streamer = self->streamer_connection_ == from;
+            const bool from_streamer = self->streamer() == from;
             co_await self->media_->on_signal(from, from_streamer, type, std::move(msg), ref);
         } else if (to_server) {
             self->reply_error(from, make_error(Errc::Conflict, "this server sends media peer-to-peer (--media p2p)"), ref);
         } else {
-            self->on_signal(from, type, std::move(msg), ref);
+            co_await self->on_signal(from, type, std::move(msg), ref);
         }
     } else if (type == "set_quality" || type == "media_report") {
         if (!self->media_) {
@@ -430,39 +769,48 @@ net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t 
     }
 }
 
-void Room::on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref) {
-    const bool from_streamer = streamer_connection_ == from;
+net::awaitable<void> Room::on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref) {
+    const bool from_streamer = streamer() == from;
     const char* payload_field = type == "ice_candidate" ? "candidate" : "sdp";
     if (!msg.contains(payload_field)) {
         reply_error(from, make_error(Errc::BadInput, type + " needs \"" + payload_field + "\"", payload_field), ref);
-        return;
+        co_return;
     }
     std::uint64_t target;
     if (from_streamer) {
         if (type == "answer") {
             reply_error(from, make_error(Errc::Forbidden, "the streamer sends offers, not answers"), ref);
-            return;
+            co_return;
         }
+        // Any viewer connection of the stream, on this process or another.
         auto named = connection_field(msg, "target");
-        if (!named || *named == from || !members_.count(*named)) {
+        auto target_viewer = named ? presence_.viewer_on(*named) : std::nullopt;
+        if (!named || *named == from || !target_viewer || target_viewer->role == Role::Streamer) {
             reply_error(from, make_error(Errc::NotFound, "target is not a viewer connection in this stream", "target"),
                         ref);
-            return;
+            co_return;
         }
         target = *named;
     } else {
         // A viewer signals only the streamer, whatever it names.
         if (type == "offer") {
             reply_error(from, make_error(Errc::Forbidden, "only the streamer sends offers"), ref);
-            return;
+            co_return;
         }
-        if (!streamer_connection_) {
+        if (!streamer()) {
             reply_error(from, make_error(Errc::NotFound, "the streamer is not connected"), ref);
-            return;
+            co_return;
         }
-        target = *streamer_connection_;
+        target = *streamer();
     }
-    send(target, {{"type", type}, {"from", from}, {payload_field, std::move(msg[payload_field])}});
+    Json relayed{{"type", type}, {"from", from}, {payload_field, std::move(msg[payload_field])}};
+    if (is_local(target)) {
+        send(target, relayed);
+        co_return;
+    }
+    // On another process: through the bus, to that process only (`from` is set here, never by the client).
+    Json signal{{"k", "signal"}, {"to", target}, {"m", std::move(relayed)}};
+    co_await emit(signal);
 }
 
 net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
@@ -493,9 +841,22 @@ net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
         reply_error(from, ok.error(), ref);
         co_return;
     }
-    if (!chat_limiter_.try_take(user.id, now)) {
+    // The limit holds per user across the cluster (a token bucket in Redis); this process's own bucket when
+    // there is no Redis or it is away.
+    std::optional<std::chrono::milliseconds> retry_after;
+    bool limited_in_redis = false;
+    if (bus_) {
+        auto taken = co_await bus_->take_chat_token(stream_id_, user.id, ctx_.chat.burst, ctx_.chat.per_second);
+        if (taken) {
+            limited_in_redis = true;
+            retry_after = *taken;
+        }
+    }
+    if (!limited_in_redis && !chat_limiter_.try_take(user.id, now))
+        retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(chat_limiter_.retry_after(user.id, now));
+    if (retry_after) {
         Json err = error_json(make_error(Errc::RateLimited, "slow down: too many comments"), ref);
-        err["retry_after_ms"] = chat_limiter_.retry_after(user.id, now).count();
+        err["retry_after_ms"] = retry_after->count();
         send(from, err);
         co_return;
     }
@@ -509,10 +870,9 @@ net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
         reply_error(from, make_error(Errc::Unavailable, "the comment could not be stored, try again"), ref);
         co_return;
     }
-    Json j = comment_json(*row, member.role);
-    broadcast(serialize(j), from);
-    if (!ref.is_null()) j["ref"] = ref;
-    send(from, j);  // the sender's acknowledgement: its comment with the id it got
+    // Everyone gets it, the sender as its acknowledgement (with its ref and the id it got).
+    Json say{{"k", "say"}, {"m", comment_json(*row, member.role)}, {"from", from}, {"ref", ref}};
+    co_await emit(say);
 }
 
 net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json ref) {
@@ -559,7 +919,9 @@ net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json 
         reply_error(from, make_error(Errc::NotFound, "no such comment in this stream", "comment_id"), ref);
         co_return;
     }
-    broadcast(serialize({{"type", "comment_deleted"}, {"comment_id", comment}, {"by", member.user->username}}));
+    Json say{{"k", "say"},
+             {"m", {{"type", "comment_deleted"}, {"comment_id", comment}, {"by", member.user->username}}}};
+    co_await emit(say);
 }
 
 net::awaitable<Result<std::pair<store::User, Role>>> Room::target_user(const Json& msg) {
@@ -623,30 +985,31 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
         reply_error(from, saved.error(), ref);
         co_return;
     }
-    sanctions_.add(live::Sanction{user.id, kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout, until});
     const std::string& by_name = member.user->username;
     if (!kick) {
-        broadcast(serialize({{"type", "user_timed_out"},
-                             {"username", user.username},
-                             {"seconds", duration.count()},
-                             {"until", live::to_unix_seconds(until)},
-                             {"by", by_name}}));
+        Json timeout{{"k", "timeout"},
+                     {"u", user.id},
+                     {"until", to_unix_ms(until)},
+                     {"m",
+                      {{"type", "user_timed_out"},
+                       {"username", user.username},
+                       {"seconds", duration.count()},
+                       {"until", live::to_unix_seconds(until)},
+                       {"by", by_name}}}};
+        co_await emit(timeout);
         co_return;
     }
-    const auto kicked_connections = presence_.connections_of(user.id);
-    auto notice = serialize({{"type", "kicked"},
-                             {"reason", "removed from this stream"},
-                             {"until", live::to_unix_seconds(until)},
-                             {"by", by_name}});
-    for (auto c : kicked_connections) {
-        if (media_) media_->on_kicked(c);  // the video stops now, not when the socket closes
-        send_message(c, notice);
-        close_member(c, kCloseKicked, "kicked");
-    }
-    auto others = serialize({{"type", "user_kicked"}, {"username", user.username}, {"by", by_name}});
-    for (auto& [c, m] : members_)
-        if (std::find(kicked_connections.begin(), kicked_connections.end(), c) == kicked_connections.end())
-            send_message(c, others);
+    // Every process closes the kicked account's sockets it holds and tells the others.
+    Json kick_event{{"k", "kick"},
+                    {"u", user.id},
+                    {"until", to_unix_ms(until)},
+                    {"notice",
+                     {{"type", "kicked"},
+                      {"reason", "removed from this stream"},
+                      {"until", live::to_unix_seconds(until)},
+                      {"by", by_name}}},
+                    {"m", {{"type", "user_kicked"}, {"username", user.username}, {"by", by_name}}}};
+    co_await emit(kick_event);
     logger()->info("user kicked stream={} user={} by={}", stream_id_, user.username, by_name);
 }
 
@@ -682,11 +1045,12 @@ net::awaitable<void> Room::on_role_change(std::uint64_t from, Json msg, Json ref
         reply_error(from, roles.error(), ref);
         co_return;
     }
-    apply_roles(std::move(*roles));
-    broadcast(serialize(roles_json()));
+    Json roles_changed = roles_event(*roles);
+    co_await emit(roles_changed);
 }
 
 net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason) {
+    co_await self->wait_synced();
     if (self->ended_) co_return;
     const auto now = Clock::now();
     live::StreamTimes times{self->stream_.status, self->stream_.started_at, self->stream_.ended_at};
@@ -697,28 +1061,23 @@ net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason
     auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
     auto saved = co_await db::write<bool>(self->ctx_.database, set_stream_ended_job);
     if (!saved) logger()->error("stream end not stored id={} error={}", id, saved.error().message);
-    self->stream_.status = live::StreamStatus::Ended;
-    self->stream_.ended_at = now;
-    if (self->media_) self->media_->on_stream_ended();
-    logger()->info("stream ended id={} reason={} viewers={}", id, reason, self->presence_.viewers_count());
-    self->broadcast(serialize(
-        {{"type", "stream_ended"}, {"stream_id", id}, {"ended_at", live::to_unix_seconds(now)}, {"reason", reason}}));
-    for (auto& [conn, member] : self->members_)
-        if (auto s = member.session.lock()) s->close(websocket::close_code::normal, "stream ended");
-    self->forget_if_unused();  // a room with nobody on a WebSocket (WHIP only) goes now
+    Json ended = ended_event(now, reason);
+    co_await self->emit(ended);
 }
 
 net::awaitable<Json> Room::viewer_list(std::shared_ptr<Room> self) {
+    co_await self->wait_synced();
     Json viewers = Json::array();
     for (const auto& v : self->presence_.list()) viewers.push_back(v);
     co_return Json{{"viewers", viewers}, {"viewers_count", self->presence_.viewers_count()}};
 }
 
 net::awaitable<RoomFacts> Room::facts(std::shared_ptr<Room> self) {
+    co_await self->wait_synced();
     RoomFacts f;
     f.stream = self->stream_;
     f.viewers_count = self->presence_.viewers_count();
-    f.streamer_connected = self->streamer_connection_.has_value() || (self->media_ && self->media_->whip_publishing());
+    f.streamer_connected = self->streamer().has_value() || (self->media_ && self->media_->whip_publishing());
     f.streamer_last_seen = self->streamer_last_seen_;
     co_return f;
 }
@@ -771,8 +1130,8 @@ net::awaitable<Result<MediaSessionAnswer>> Room::whep_play(std::shared_ptr<Room>
     auto answer = co_await self->media_->whep_play(std::move(offer), connection);
     if (!answer) co_return answer;
     live::Viewer guest{std::nullopt, "", Role::Guest};
-    auto change = self->presence_.join(connection, guest);
-    if (change.count_changed || change.peak_changed) self->schedule_viewers_update();
+    Json join_event{{"k", "join"}, {"c", connection}, {"v", viewer_value(guest)}};
+    co_await self->emit(join_event, PresenceWrite::Add, connection);
     co_return answer;
 }
 
@@ -786,7 +1145,7 @@ net::awaitable<Result<Ok>> Room::whep_stop(std::shared_ptr<Room> self, std::stri
     if (!self->media_) co_return no_media_server("WHEP");
     auto connection = self->media_->whep_stop(session);
     if (!connection) co_return connection.error();
-    self->on_whep_gone(*connection);
+    co_await on_whep_gone(self, *connection);
     co_return Ok{};
 }
 

@@ -1,13 +1,21 @@
 // One live stream's room: presence, chat, roles, moderation and WebRTC signaling for every WebSocket joined to
 // it. Lives on its own strand; all members below are touched only there. Entry points (join, leave, receive,
-// end, reload_roles) may be called from any thread and post. Decisions come from live::, persistence from the
+// end, on_event) may be called from any thread and post. Decisions come from live::, persistence from the
 // Database (awaited: a comment is broadcast only after it is stored), delivery through WsSession::deliver.
+//
+// Everything that changes what clients see goes through one path: emit() an event, apply() it. On one process
+// apply() runs at once. With --redis the event is published to the cluster bus and applied when it comes back
+// from Redis, on every process alike, so every room replica (one per process with clients of the stream)
+// applies the same events in the same order: presence (all the cluster's connections), sanctions, roles and
+// the stream's status are the same everywhere, and each process delivers to its own sockets only.
 #pragma once
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "core/net.hpp"
 #include "live/moderation.hpp"
@@ -18,6 +26,7 @@
 #include "store/store.hpp"
 #include "ws/live_context.hpp"
 #include "ws/protocol.hpp"
+#include "state/redis/live_bus.hpp"
 #include "ws/room_media.hpp"
 #include "ws/ws_session.hpp"
 
@@ -41,13 +50,24 @@ public:
     live::StreamId id() const { return stream_id_; }
     net::any_io_executor strand() const { return strand_; }
 
+    // After registration: with --redis, loads the cluster's presence; joins wait for it.
+    static void start(std::shared_ptr<Room> self);
     void join(std::shared_ptr<WsSession> session, std::optional<store::User> user);
     void leave(std::uint64_t connection_id);
     void receive(std::uint64_t connection_id, std::string text);
     void end(std::string reason);                // REST end, cleanup; no-op once ended
-    void reload_roles(store::RoleLists roles);   // after a REST role change
     void disconnect_all();                       // server shutdown: close 1012, the stream stays live
     void on_media_server(bool up);               // the media server (Janus) came or went
+    void release_if_unused();                    // loaded only to look (cleanup): leave the registry if empty
+
+    // Cluster bus (--redis). An event of this stream, in bus order (origin: the publishing process's tag).
+    void on_event(std::uint32_t origin, std::uint64_t seq, Json body);
+    void on_bus_link(bool up);                   // lost: apply own pending events here; back: resync
+    void on_instance_gone(std::uint32_t tag);    // that process's connections leave
+
+    // Events other code publishes (RoomRegistry::publish).
+    static Json roles_event(const store::RoleLists& roles);
+    static Json ended_event(live::TimePoint at, const std::string& reason);
 
     // WHIP and WHEP (docs/API.md), run on the strand: co_spawn(room->strand(), Room::whip_publish(room, ...)).
     static net::awaitable<Result<MediaSessionAnswer>> whip_publish(std::shared_ptr<Room> self, std::string offer);
@@ -70,17 +90,31 @@ private:
         std::weak_ptr<WsSession> session;
         std::optional<store::User> user;
         live::Role role = live::Role::Guest;
+        bool established = false;  // connection_established sent (the streamer's viewer list goes with it)
     };
+    enum class PresenceWrite { None, Add, Remove, RemoveStreamer };
 
     static net::awaitable<void> do_join(std::shared_ptr<Room> self, std::shared_ptr<WsSession> session,
                                         std::optional<store::User> user);
     static net::awaitable<void> do_receive(std::shared_ptr<Room> self, std::uint64_t connection_id, std::string text);
     static net::awaitable<void> do_end(std::shared_ptr<Room> self, std::string reason);
-    void do_leave(std::uint64_t connection_id);
+    static net::awaitable<void> do_leave(std::shared_ptr<Room> self, std::uint64_t connection_id);
+    static net::awaitable<void> sync(std::shared_ptr<Room> self, bool restore_mine);
+    net::awaitable<void> wait_synced();
+    // Publishes `event` (with --redis) and returns once it has been applied here.
+    net::awaitable<void> emit(Json event, PresenceWrite write = PresenceWrite::None, std::uint64_t connection = 0);
+    void apply(const Json& event);
+    void apply_join(std::uint64_t connection, const live::Viewer& viewer);
+    void apply_leave(std::uint64_t connection);
+    void apply_kick(const Json& event);
+    void apply_ended(const Json& event);
+    bool is_local(std::uint64_t connection) const { return members_.count(connection) > 0; }
+    std::optional<std::uint64_t> streamer() const { return presence_.streamer_connection(); }
+    bool records_here() const;  // this process persists the counts (one writer per stream in a cluster)
     // waiting -> live (the streamer's studio or a WHIP encoder arrived); false if it could not be stored.
     net::awaitable<bool> go_live(const std::string& by);
     void on_whip_gone();                              // from RoomMedia: the WHIP encoder is gone
-    void on_whep_gone(std::uint64_t connection_id);   // from RoomMedia: a WHEP player is gone
+    static net::awaitable<void> on_whep_gone(std::shared_ptr<Room> self, std::uint64_t connection_id);
     void forget_if_unused();
     Json media_json() const;
 
@@ -88,7 +122,7 @@ private:
     net::awaitable<void> on_delete_comment(std::uint64_t from, Json msg, Json ref);
     net::awaitable<void> on_sanction(std::uint64_t from, Json msg, Json ref, live::Action action);
     net::awaitable<void> on_role_change(std::uint64_t from, Json msg, Json ref, std::string type);
-    void on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref);
+    net::awaitable<void> on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref);
 
     // Resolves `username` to a user and their role here; NotFound if there is no such account.
     net::awaitable<Result<std::pair<store::User, live::Role>>> target_user(const Json& msg);
@@ -117,10 +151,17 @@ private:
     live::Presence presence_;
     live::RateLimiter chat_limiter_;
     live::ViewerTimeline timeline_;
-    std::map<std::uint64_t, Member> members_;
-    std::optional<std::uint64_t> streamer_connection_;
+    std::map<std::uint64_t, Member> members_;   // this process's sockets; presence_ has the whole cluster's
     std::optional<live::TimePoint> streamer_last_seen_;
-    bool ended_ = false;
+    bool ended_ = false;            // set before the end is stored: no new joins
+    bool end_applied_ = false;      // stream_ended delivered
+    // Cluster bus.
+    std::shared_ptr<state::redis::LiveBus> bus_;
+    bool synced_ = true;            // false while loading the cluster's presence; events wait in early_
+    std::vector<std::tuple<std::uint32_t, std::uint64_t, Json>> early_;
+    net::steady_timer synced_signal_;
+    std::map<std::uint64_t, std::shared_ptr<net::steady_timer>> pending_;  // own events not back yet, by seq
+    std::set<std::uint64_t> applied_early_;  // own events applied without their echo (Redis away)
     bool forgotten_ = false;  // left the registry when it emptied; late joins go to a fresh room
     bool update_pending_ = false;
     net::steady_timer update_timer_;

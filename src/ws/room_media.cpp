@@ -453,7 +453,7 @@ void RoomMedia::on_set_quality(std::uint64_t from, const Json& msg, const Json& 
         room_.reply_error(from, make_error(Errc::BadInput, "quality must be auto, high, medium or low", "quality"), ref);
         return;
     }
-    if (room_.streamer_connection_ == from) {
+    if (room_.streamer() == from) {
         room_.reply_error(from, make_error(Errc::Forbidden, "the streamer does not receive the stream"), ref);
         return;
     }
@@ -778,7 +778,7 @@ void RoomMedia::on_whep_event(std::string session, std::uint64_t serial, janus::
         logger()->info("whep player gone stream={} session={}", room_.stream_id_, session);
         const auto connection = it->second.viewer_connection;
         drop_whep(session, in.kind == janus::Kind::Hangup);
-        room_.on_whep_gone(connection);
+        net::co_spawn(room_.strand_, Room::on_whep_gone(room_ptr(), connection), log_if_thrown);
     }
 }
 
@@ -830,7 +830,7 @@ void RoomMedia::drop_all_whep(bool detach) {
     for (const auto& [id, s] : whep_) sessions.emplace_back(id, s.viewer_connection);
     for (const auto& [id, connection] : sessions) {
         drop_whep(id, detach);
-        room_.on_whep_gone(connection);
+        net::co_spawn(room_.strand_, Room::on_whep_gone(room_ptr(), connection), log_if_thrown);
     }
 }
 

@@ -21,12 +21,34 @@ net::awaitable<Result<std::shared_ptr<Room>>> RoomRegistry::get(live::StreamId i
     };
     auto data = co_await db::read<RoomData>(ctx_.database, find_stream_job);
     if (!data) co_return data.error();
-    std::lock_guard lock(mutex_);
-    auto [it, inserted] = rooms_.try_emplace(id, nullptr);
-    if (inserted)  // another join may have loaded it meanwhile: first one wins
+    std::shared_ptr<Room> room;
+    {
+        std::lock_guard lock(mutex_);
+        auto [it, inserted] = rooms_.try_emplace(id, nullptr);
+        if (!inserted) co_return it->second;  // another join loaded it meanwhile: first one wins
         it->second =
             std::make_shared<Room>(ctx_, std::move(data->stream), std::move(data->roles), std::move(data->sanctions));
-    co_return it->second;
+        room = it->second;
+    }
+    Room::start(room);  // registered first, so no event of the stream is missed while it loads the cluster's state
+    co_return room;
+}
+
+void RoomRegistry::publish(live::StreamId id, Json event) {
+    if (!ctx_.bus) {
+        if (auto room = find(id)) room->on_event(0, 0, std::move(event));
+        return;
+    }
+    struct Publish {
+        static net::awaitable<void> run(RoomRegistry* registry, std::shared_ptr<state::redis::LiveBus> bus,
+                                        live::StreamId id, Json event) {
+            const auto seq = bus->next_seq();
+            const bool sent = co_await bus->publish(id, seq, event);
+            if (!sent)  // Redis away: this process's room at least
+                if (auto room = registry->find(id)) room->on_event(0, 0, std::move(event));
+        }
+    };
+    net::co_spawn(ctx_.io, Publish::run(this, ctx_.bus, id, std::move(event)), net::detached);
 }
 
 std::shared_ptr<Room> RoomRegistry::find(live::StreamId id) const {

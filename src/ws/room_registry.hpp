@@ -19,6 +19,9 @@ public:
     std::shared_ptr<Room> find(live::StreamId id) const;  // only if loaded
     void forget(live::StreamId id, const Room* room);     // if `room` is still the one registered
     std::vector<std::shared_ptr<Room>> all() const;
+    // A room event from outside any room (REST role changes, an end through the API on a process without the
+    // room): to every process's replica with --redis, else to this process's room if loaded.
+    void publish(live::StreamId id, Json event);
 
 private:
     LiveContext& ctx_;

@@ -14,6 +14,10 @@ std::uint64_t new_connection_id() {
     return g_next_id.fetch_add(1);
 }
 
+void set_connection_tag(std::uint32_t tag) {
+    g_next_id.store((static_cast<std::uint64_t>(tag) << 32) | 1);
+}
+
 void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t size) {
     out.push_back(static_cast<char>(0x80 | opcode));
     if (size < 126) {

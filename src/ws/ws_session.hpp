@@ -82,6 +82,12 @@ private:
 
 // A fresh connection id, from the same sequence as WebSocket sessions (a WHEP player is a connection too).
 std::uint64_t new_connection_id();
+// With --redis every process has a cluster tag (1..2^20-1) and its connection ids are (tag << 32) | counter:
+// unique across the cluster and still exact as JavaScript numbers. Call once, before any connection.
+void set_connection_tag(std::uint32_t tag);
+inline std::uint32_t connection_tag(std::uint64_t connection_id) {
+    return static_cast<std::uint32_t>(connection_id >> 32);
+}
 
 // A server-to-client frame (unmasked, FIN set) around `payload`; opcode 0x1 text, 0x9 ping.
 void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t payload_size);

@@ -139,3 +139,14 @@ TEST(RoleOf, ModeratorWinsOverVip) {
 
 }  // namespace
 }  // namespace redred::live
+
+namespace redred::live {
+namespace {
+TEST(RoleNames, ParseRoleReadsEveryNameBack) {
+    for (Role role : {Role::Streamer, Role::Moderator, Role::Vip, Role::Viewer, Role::Guest})
+        EXPECT_EQ(parse_role(role_name(role)), role);
+    EXPECT_EQ(parse_role("admin"), std::nullopt);
+    EXPECT_EQ(parse_role(""), std::nullopt);
+}
+}  // namespace
+}  // namespace redred::live

@@ -144,5 +144,22 @@ TEST(Presence, SetRoleShowsAPromotionWithoutChangingTheCount) {
     EXPECT_FALSE(presence.set_role(42, Role::Vip));      // not here
 }
 
+TEST(Presence, ConnectionsCopiesEveryConnectionInIdOrder) {
+    Presence presence;
+    presence.join(30, kAna);
+    presence.join(5, kStreamer);
+    presence.join(12, kAna);
+    presence.join(7, kStreamer);
+    auto all = presence.connections();
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0], std::make_pair(std::uint64_t{5}, kStreamer));
+    EXPECT_EQ(all[1].first, 7u);
+    EXPECT_EQ(all[2], std::make_pair(std::uint64_t{12}, kAna));
+    EXPECT_EQ(all[3].first, 30u);
+    EXPECT_EQ(presence.streamer_connections(), (std::vector<std::uint64_t>{5, 7}));
+    presence.leave(5);
+    EXPECT_EQ(presence.streamer_connections(), (std::vector<std::uint64_t>{7}));
+}
+
 }  // namespace
 }  // namespace redred::live
