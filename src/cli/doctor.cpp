@@ -19,6 +19,7 @@
 #include "screen/jpeg_encoder.hpp"
 #include "screen/screen_source.hpp"
 #include "state/redis/keys.hpp"
+#include "state/redis/live_bus.hpp"
 #include "state/redis/redis_connection.hpp"
 #include "state/redis/redis_url.hpp"
 #include "store/migrations.hpp"
@@ -259,6 +260,22 @@ void check_redis(Report& report, const DoctorOptions& options) {
         } else {
             report.pass("instances", fmt::format("{} alive", alive.size()));
             for (const auto& line : alive) std::printf("        - %s\n", line.c_str());
+        }
+
+        // The live platform's processes: each renews a heartbeat key with its connection counts.
+        auto processes = run_sync(io, state::redis::LiveBus::instances(connection));
+        if (!processes) {
+            report.fail("cluster", processes.error().message, "check the Redis connection above");
+        } else {
+            std::int64_t connections = 0;
+            for (const auto& p : *processes) connections += p.value("connections", std::int64_t{0});
+            report.pass("cluster", fmt::format("{} live process(es), {} stream connection(s)", processes->size(),
+                                               connections));
+            for (const auto& p : *processes)
+                std::printf("        - tag %s instance %s at %s: %lld connection(s), %lld room(s)\n",
+                            p.value("tag", nlohmann::json()).dump().c_str(), p.value("instance", "?").c_str(),
+                            p.value("address", "?").c_str(), static_cast<long long>(p.value("connections", 0LL)),
+                            static_cast<long long>(p.value("rooms", 0LL)));
         }
     }
     connection->stop();

@@ -154,25 +154,28 @@ void Room::on_event(std::uint32_t origin, std::uint64_t seq, Json body) {
             self->early_.emplace_back(origin, seq, std::move(body));
             return;
         }
-        if (self->bus_ && origin == self->bus_->tag()) {
-            if (auto it = self->pending_.find(seq); it != self->pending_.end()) {
-                auto waiter = it->second;
-                self->pending_.erase(it);
-                self->apply(body);
-                waiter->cancel();  // emit() returns
-                return;
-            }
-            if (self->applied_early_.erase(seq)) return;  // applied when Redis was away; this is its late echo
-        }
-        if (body.value("k", "") == "resync") {
-            // Another process is back from a lost link and restored its connections: read them again.
-            if (!self->bus_ || origin == self->bus_->tag()) return;
-            auto strand = self->strand_;
-            net::co_spawn(strand, sync(std::move(self), false), log_if_thrown);
+        self->handle_event(origin, seq, body);
+    });
+}
+
+void Room::handle_event(std::uint32_t origin, std::uint64_t seq, const Json& body) {
+    if (bus_ && origin == bus_->tag()) {
+        if (auto it = pending_.find(seq); it != pending_.end()) {
+            auto waiter = it->second;
+            pending_.erase(it);
+            apply(body);
+            waiter->cancel();  // emit() returns
             return;
         }
-        self->apply(body);
-    });
+        if (applied_early_.erase(seq)) return;  // applied when Redis was away; this is its late echo
+    }
+    if (body.value("k", "") == "resync") {
+        // Another process is back from a lost link and restored its connections: read them again.
+        if (!bus_ || origin == bus_->tag()) return;
+        net::co_spawn(strand_, sync(shared_from_this(), false), log_if_thrown);
+        return;
+    }
+    apply(body);
 }
 
 void Room::on_bus_link(bool up) {
@@ -272,7 +275,7 @@ net::awaitable<void> Room::sync(std::shared_ptr<Room> self, bool restore_mine) {
     self->synced_ = true;
     auto early = std::move(self->early_);
     self->early_.clear();
-    for (auto& [origin, seq, body] : early) self->on_event(origin, seq, std::move(body));
+    for (const auto& [origin, seq, body] : early) self->handle_event(origin, seq, body);  // in order, before newer
     self->synced_signal_.cancel();
     if (restore_mine) {
         Json resync{{"k", "resync"}};

@@ -103,6 +103,7 @@ private:
     net::awaitable<void> wait_synced();
     // Publishes `event` (with --redis) and returns once it has been applied here.
     net::awaitable<void> emit(Json event, PresenceWrite write = PresenceWrite::None, std::uint64_t connection = 0);
+    void handle_event(std::uint32_t origin, std::uint64_t seq, const Json& body);  // on the strand, synced
     void apply(const Json& event);
     void apply_join(std::uint64_t connection, const live::Viewer& viewer);
     void apply_leave(std::uint64_t connection);

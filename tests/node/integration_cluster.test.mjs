@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedred, startRedis, redisCli, sleep, waitFor } from './lib/redred.mjs';
 import {
-  api, register, createStream, getComments, join, uniqueName, grantRole, commentFields,
+  api, register, createStream, getComments, join, uniqueName, grantRole, commentFields, runRedred,
 } from './lib/live.mjs';
 import { startPostgres } from './lib/postgres.mjs';
 
@@ -290,6 +290,28 @@ test('Redis restarted mid-stream: clients stay, nothing acknowledged is lost, de
     const history = (await getComments(a, stream.id)).results.map((m) => m.id);
     for (const id of [during.id, fromB.id, back.id]) assert.ok(history.includes(id), `comment ${id} stored`);
     await Promise.all([streamer, viewer, guestA, third].map((cl) => cl.close()));
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('doctor lists the cluster\'s live processes with their connection counts', async () => {
+  const cluster = await startCluster(2);
+  const [a, b] = cluster.servers;
+  try {
+    const streamerAccount = await register(a, uniqueName('streamer'));
+    const stream = await createStream(a, streamerAccount.token);
+    const clients = [await join(a, stream.id, { account: streamerAccount }), await join(a, stream.id, { guest: true }),
+      await join(b, stream.id, { guest: true })];
+    const url = `redis://127.0.0.1:${redis.port}/${redisDb}`;
+    let out = '';
+    await waitFor(async () => {
+      out = (await runRedred(['doctor', '--screen-source', 'none', '--redis', url])).stdout;
+      return /cluster\s+2 live process\(es\), 3 stream connection\(s\)/.test(out);
+    }, { timeoutMs: 6000, intervalMs: 500, what: 'doctor to count 3 connections on 2 processes' }).catch((e) => { throw new Error(`${e.message}\n${out}`); });
+    assert.match(out, new RegExp(`127\\.0\\.0\\.1:${a.port}: 2 connection\\(s\\), 1 room\\(s\\)`));
+    assert.match(out, new RegExp(`127\\.0\\.0\\.1:${b.port}: 1 connection\\(s\\), 1 room\\(s\\)`));
+    await Promise.all(clients.map((c) => c.close()));
   } finally {
     await cluster.stop();
   }
