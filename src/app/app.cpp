@@ -275,7 +275,12 @@ int run_server(const Config& config) {
         });
         janus->start();
     }
-    if (!config.redis.empty()) {
+    if (!config.redis.empty() && running->sfu) {
+        // Each process makes its own Janus rooms: viewers on one process cannot see a publication made through
+        // another yet, so with the SFU a stream's clients must stay on one process (sticky load balancing).
+        log->warn("--media janus with --redis: live rooms stay on one process each (the screen feed is shared); "
+                  "route each stream's clients to one process");
+    } else if (!config.redis.empty()) {
         // Rooms across processes: connection ids carry this process's tag; events go through Redis.
         const std::uint32_t tag = cluster_tag();
         ws::set_connection_tag(tag);

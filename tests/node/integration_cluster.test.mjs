@@ -252,6 +252,35 @@ test('a killed process: its viewers leave the count everywhere within seconds; t
   }
 });
 
+test('a killed process\'s streamer: the stream follows the cleanup rules, swept by one process', async () => {
+  const cluster = await startCluster(3, ['--cleanup-interval-ms', '300', '--cleanup-streamer-gone-ms', '1500']);
+  const [a, b, c] = cluster.servers;
+  try {
+    const streamerAccount = await register(a, uniqueName('streamer'));
+    const stream = await createStream(a, streamerAccount.token);
+    const streamer = await join(b, stream.id, { account: streamerAccount, label: 'streamer@b' });
+    const viewerA = await join(a, stream.id, { guest: true, label: 'guest@a' });
+    const viewerC = await join(c, stream.id, { guest: true, label: 'guest@c' });
+    await countsReach([streamer, viewerA, viewerC], 2);
+    // Every process sweeps every 300 ms, yet the stream stays live while its streamer is on another process.
+    await sleep(2500);
+    assert.equal((await api(c, `/api/live/${stream.id}/`)).body.stream.status, 'live', 'not ended while the streamer is there');
+    await b.stop('SIGKILL');
+    for (const viewer of [viewerA, viewerC]) {
+      const ended = await viewer.next('stream_ended', { timeoutMs: 12000 });
+      assert.equal(ended.reason, 'cleanup:streamer_gone');
+      assert.equal(viewer.all('stream_ended').length, 1, 'ended once');
+      assert.equal((await viewer.waitClosed()).code, 1000);
+    }
+    assert.equal((await api(a, `/api/live/${stream.id}/`)).body.stream.status, 'ended');
+    const logs = a.log() + c.log();
+    assert.equal((logs.match(new RegExp(`cleanup ended stream id=${stream.id} `, 'g')) ?? []).length, 1,
+      'one process swept it');
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test('Redis restarted mid-stream: clients stay, nothing acknowledged is lost, delivery across processes comes back', async () => {
   const cluster = await startCluster(2);
   const [a, b] = cluster.servers;

@@ -37,7 +37,7 @@ struct LiveBusOptions {
     std::string address;         // host:port, shown by doctor
     std::chrono::milliseconds heartbeat{1000};
     std::chrono::milliseconds heartbeat_ttl{3000};
-    std::chrono::milliseconds dead_after{2000};  // a heartbeat key must stay missing this long
+    std::chrono::milliseconds dead_after{1000};  // a heartbeat key must stay missing this long
 };
 
 struct LiveBusHandlers {
