@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/net.hpp"
+#include "async_test_util.hpp"
 #include "redis_server_fixture.hpp"
 #include "state/redis/live_bus.hpp"
 
@@ -17,22 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test::as_optional;
+using test::eventually;
 using test::RedisServer;
-
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 5000ms) {
-    auto deadline = Clock::now() + limit;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
-
-template <class T>
-net::awaitable<std::optional<T>> as_optional(net::awaitable<T> task) {
-    co_return co_await std::move(task);
-}
 
 std::uint64_t connection_of(std::uint32_t tag, std::uint32_t n) {
     return (static_cast<std::uint64_t>(tag) << 32) | n;

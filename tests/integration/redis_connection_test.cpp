@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/net.hpp"
+#include "async_test_util.hpp"
 #include "redis_server_fixture.hpp"
 #include "state/redis/redis_connection.hpp"
 #include "state/redis/redis_subscriber.hpp"
@@ -20,20 +21,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using test::as_optional;
+using test::eventually;
 using test::RedisServer;
 
 constexpr auto kTaskLimit = 15s;
-
-// Polls `condition` every 10 ms until it holds or `limit` passes.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 5000ms) {
-    auto deadline = Clock::now() + limit;
-    while (!condition()) {
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
 
 std::string binary_blob(size_t size, unsigned seed) {
     std::string blob(size, '\0');
@@ -78,11 +70,6 @@ struct Inbox {
         return changed.wait_for(lock, limit, [&] { return links.size() >= count; });
     }
 };
-
-template <class T>
-net::awaitable<std::optional<T>> as_optional(net::awaitable<T> task) {
-    co_return co_await std::move(task);
-}
 
 class RedisClientTest : public ::testing::Test {
 protected:

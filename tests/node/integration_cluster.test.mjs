@@ -32,6 +32,16 @@ async function startCluster(count, extraArgs = []) {
   return { servers, stop: () => Promise.all(servers.map((s) => s.stop())) };
 }
 
+// Runs `body(servers)` on a fresh cluster and stops every process afterwards, whatever happens.
+async function withCluster(count, extraArgs, body) {
+  const cluster = await startCluster(count, extraArgs);
+  try {
+    await body(cluster.servers);
+  } finally {
+    await cluster.stop();
+  }
+}
+
 const lastCount = (client) => client.all('viewers_update').at(-1)?.viewers_count ?? client.hello.viewers_count;
 async function countsReach(clients, expected, what = `viewers_count ${expected} everywhere`) {
   await waitFor(() => clients.every((c) => lastCount(c) === expected), {
@@ -40,9 +50,7 @@ async function countsReach(clients, expected, what = `viewers_count ${expected} 
 }
 
 test('chat across three processes: every client sees every comment once, in one order', async () => {
-  const cluster = await startCluster(3);
-  const [a, b, c] = cluster.servers;
-  try {
+  await withCluster(3, [], async ([a, b, c]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(b, streamerAccount.token, { title: 'Tres procesos' });
     const streamer = await join(c, stream.id, { account: streamerAccount });
@@ -98,15 +106,11 @@ test('chat across three processes: every client sees every comment once, in one 
     assert.ok(Number(metrics.match(/^redred_cluster_received_total (\d+)/m)?.[1]) >= total, 'every process receives every event');
     assert.match(metrics, /^redred_cluster_lag_seconds_count \d+/m);
     await Promise.all(everyone.map((cl) => cl.close()));
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('signaling across processes keeps its isolation; one streamer connection in the whole cluster', async () => {
-  const cluster = await startCluster(2);
-  const [a, b] = cluster.servers;
-  try {
+  await withCluster(2, [], async ([a, b]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const viewerAccount = await register(a, uniqueName('viewer'));
@@ -150,15 +154,11 @@ test('signaling across processes keeps its isolation; one streamer connection in
     viewer.send({ type: 'answer', sdp: 'answer-sdp-2' });
     assert.equal((await second.next('answer')).from, viewer.cid);
     await Promise.all([viewer.close(), second.close()]);
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('moderation across processes: delete, timeout, kick, roles; chat limits per user across processes', async () => {
-  const cluster = await startCluster(3, ['--chat-burst', '4', '--chat-rate', '0.2']);
-  const [a, b, c] = cluster.servers;
-  try {
+  await withCluster(3, ['--chat-burst', '4', '--chat-rate', '0.2'], async ([a, b, c]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const [modAccount, targetAccount, bystanderAccount, vipAccount] = await Promise.all(
@@ -219,15 +219,11 @@ test('moderation across processes: delete, timeout, kick, roles; chat limits per
     assert.equal(limited.length, 2);
     assert.ok(limited.every((m) => m.retry_after_ms > 0));
     await Promise.all([streamer, mod, bystander, tabA].map((cl) => cl.close()));
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('a killed process: its viewers leave the count everywhere within seconds; the stream stays live', async () => {
-  const cluster = await startCluster(2);
-  const [a, b] = cluster.servers;
-  try {
+  await withCluster(2, [], async ([a, b]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const streamer = await join(a, stream.id, { account: streamerAccount });
@@ -247,15 +243,11 @@ test('a killed process: its viewers leave the count everywhere within seconds; t
     assert.equal((await api(a, `/api/live/${stream.id}/`)).body.stream.status, 'live');
     assert.equal((await streamer.comment('sigo aquí')).content, 'sigo aquí');
     await Promise.all([streamer.close(), onA.close()]);
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('a killed process\'s streamer: the stream follows the cleanup rules, swept by one process', async () => {
-  const cluster = await startCluster(3, ['--cleanup-interval-ms', '300', '--cleanup-streamer-gone-ms', '1500']);
-  const [a, b, c] = cluster.servers;
-  try {
+  await withCluster(3, ['--cleanup-interval-ms', '300', '--cleanup-streamer-gone-ms', '1500'], async ([a, b, c]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const streamer = await join(b, stream.id, { account: streamerAccount, label: 'streamer@b' });
@@ -276,15 +268,11 @@ test('a killed process\'s streamer: the stream follows the cleanup rules, swept 
     const logs = a.log() + c.log();
     assert.equal((logs.match(new RegExp(`cleanup ended stream id=${stream.id} `, 'g')) ?? []).length, 1,
       'one process swept it');
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('Redis restarted mid-stream: clients stay, nothing acknowledged is lost, delivery across processes comes back', async () => {
-  const cluster = await startCluster(2);
-  const [a, b] = cluster.servers;
-  try {
+  await withCluster(2, [], async ([a, b]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const viewerAccount = await register(a, uniqueName('viewer'));
     const stream = await createStream(a, streamerAccount.token);
@@ -319,15 +307,11 @@ test('Redis restarted mid-stream: clients stay, nothing acknowledged is lost, de
     const history = (await getComments(a, stream.id)).results.map((m) => m.id);
     for (const id of [during.id, fromB.id, back.id]) assert.ok(history.includes(id), `comment ${id} stored`);
     await Promise.all([streamer, viewer, guestA, third].map((cl) => cl.close()));
-  } finally {
-    await cluster.stop();
-  }
+  });
 });
 
 test('doctor lists the cluster\'s live processes with their connection counts', async () => {
-  const cluster = await startCluster(2);
-  const [a, b] = cluster.servers;
-  try {
+  await withCluster(2, [], async ([a, b]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const clients = [await join(a, stream.id, { account: streamerAccount }), await join(a, stream.id, { guest: true }),
@@ -341,7 +325,5 @@ test('doctor lists the cluster\'s live processes with their connection counts', 
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${a.port}: 2 connection\\(s\\), 1 room\\(s\\)`));
     assert.match(out, new RegExp(`127\\.0\\.0\\.1:${b.port}: 1 connection\\(s\\), 1 room\\(s\\)`));
     await Promise.all(clients.map((c) => c.close()));
-  } finally {
-    await cluster.stop();
-  }
+  });
 });

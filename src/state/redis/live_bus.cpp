@@ -170,9 +170,10 @@ void LiveBus::on_message(const std::string&, std::string payload) {
 }
 
 void LiveBus::on_subscriber_link(bool up) {
-    link_up_.store(up);
-    metrics_.cluster_link_up.value.store(up ? 1 : 0);
+    subscribed_.store(up);
     if (!up) {
+        link_up_.store(false);
+        metrics_.cluster_link_up.value.store(0);
         logger()->warn("cluster link lost: each process serves its own sockets until Redis is back");
         if (handlers_.on_link) handlers_.on_link(false);
         return;
@@ -186,12 +187,15 @@ void LiveBus::on_subscriber_link(bool up) {
         // The command connection reconnects on its own schedule: wait for it (bounded), or the heartbeat and the
         // rooms' restores below would fail.
         net::steady_timer wait(co_await net::this_coro::executor);
-        for (int i = 0; i < 100 && !self->connection_->connected() && self->link_up_.load(); ++i) {
+        for (int i = 0; i < 100 && !self->connection_->connected() && self->subscribed_.load(); ++i) {
             wait.expires_after(std::chrono::milliseconds(50));
             co_await wait.async_wait(use_awaitable);
         }
-        if (!self->link_up_.load()) co_return;
+        if (!self->subscribed_.load()) co_return;
         co_await self->heartbeat();
+        // Up only once this process's heartbeat is in Redis: others keep its presence entries from then on.
+        self->link_up_.store(true);
+        self->metrics_.cluster_link_up.value.store(1);
         logger()->info("cluster link up tag={}", self->options_.tag);
         if (self->handlers_.on_link) self->handlers_.on_link(true);
     };

@@ -119,7 +119,8 @@ private:
     std::shared_ptr<Connection> connection_;
     std::shared_ptr<Subscriber> subscriber_;
     net::steady_timer heartbeat_timer_;
-    std::atomic<bool> link_up_{false};
+    std::atomic<bool> subscribed_{false};  // the event channel is subscribed
+    std::atomic<bool> link_up_{false};     // subscribed and this process's heartbeat written since
     std::atomic<bool> stopped_{false};
     std::atomic<std::uint64_t> seq_{0};
     std::mutex watched_mutex_;
