@@ -671,7 +671,10 @@ net::awaitable<void> Room::do_leave(std::shared_ptr<Room> self, std::uint64_t co
 void Room::schedule_viewers_update() {
     if (update_pending_) return;
     update_pending_ = true;
-    update_timer_.expires_after(ctx_.viewers_update_interval);
+    // Every update goes to every socket: big rooms get them less often (1 s at 10,000 connections), so a join
+    // storm costs a bounded number of messages per viewer.
+    const auto by_size = std::chrono::milliseconds(presence_.connection_count() / 10);
+    update_timer_.expires_after(std::max(ctx_.viewers_update_interval, by_size));
     update_timer_.async_wait([self = shared_from_this()](const error_code&) { self->flush_viewers_update(); });
 }
 
