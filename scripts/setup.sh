@@ -10,7 +10,7 @@ debian_packages=(
   libspdlog-dev libcli11-dev libsodium-dev libturbojpeg0-dev
   libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
   libpq-dev postgresql-15
-  redis-server redis-tools xvfb x11-utils chromium janus coturn
+  redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
   procps iproute2 util-linux curl jq
 )
 
@@ -28,8 +28,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# The distribution's redis-server, janus and coturn services are not ours: tests start their own on free ports.
-for service in redis-server janus coturn postgresql; do
+# The distribution's redis-server, janus, coturn, postgresql and haproxy services are not ours: tests start their
+# own on free ports (haproxy with deploy/haproxy.cfg).
+for service in redis-server janus coturn postgresql haproxy; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   elif [ -x "/etc/init.d/$service" ] && "/etc/init.d/$service" status >/dev/null 2>&1; then
