@@ -34,13 +34,9 @@ for tool in jq curl ss; do
 done
 
 # Both the server and chat_load hold one socket per viewer: raise the soft open-files limit to the hard one.
-max_clients=0
-for c in $CASES; do [ "${c%%:*}" -gt "$max_clients" ] && max_clients=${c%%:*}; done
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((max_clients + 200)) ]; then
-  echo "chat_bench: open-files limit $(ulimit -n) is below $max_clients viewers (+ margin); raise the hard limit" >&2
-  exit 2
-fi
+. bench/lib.sh  # metrics and CPU helpers, open-files limit
+max_clients=$(max_case_clients "$CASES")
+raise_open_files_for "$max_clients" chat_bench
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "${PORT:-}" ]; then
@@ -106,7 +102,6 @@ setup_stream() {
   [ -n "$streamer_token" ] && [ -n "$sender_token" ] && [ "$stream_id" != null ] && [ -n "$stream_id" ]
 }
 
-. bench/lib.sh  # metrics_snapshot, metric_sum, metric_delta, machine_cpu_ticks, proc_status_mb
 
 # Every second while chat_load runs: the most bytes ever waiting unread in the viewers' receive queues
 # (a large value means the load generator, not the server, is behind) and the server's largest RSS.

@@ -50,13 +50,9 @@ for m in $MODES; do
 done
 
 # Every process holds one socket per viewer it serves (single mode: all N); chat_load holds all N.
-max_clients=0
-for c in $CASES; do [ "${c%%:*}" -gt "$max_clients" ] && max_clients=${c%%:*}; done
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((max_clients + 200)) ]; then
-  echo "cluster_bench: open-files limit $(ulimit -n) is below $max_clients viewers (+ margin); raise the hard limit" >&2
-  exit 2
-fi
+. bench/lib.sh  # metrics and CPU helpers, open-files limit
+max_clients=$(max_case_clients "$CASES")
+raise_open_files_for "$max_clients" cluster_bench
 max_connections=$((max_clients + 1000))  # redred's --max-connections (default 10000) must hold all N + control
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -204,7 +200,6 @@ setup_stream() {
   [ -n "$streamer_token" ] && [ "$streamer_token" != null ] && [ "$stream_id" != null ] && [ -n "$stream_id" ]
 }
 
-. bench/lib.sh  # metric_sum, metric_delta, machine_cpu_ticks
 
 # Every second while chat_load runs: the most bytes ever waiting unread in all viewer sockets (a large value
 # means the load generator, not the servers, is behind).

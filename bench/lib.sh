@@ -1,4 +1,4 @@
-# Shell helpers shared by the benchmark scripts (feed_bench.sh, chat_bench.sh). Sourced, not run.
+# Shell helpers shared by the benchmark scripts (feed_bench.sh, chat_bench.sh, cluster_bench.sh). Sourced, not run.
 # Expects $base_url (the server's http://host:port) and $server_pid to be set by the caller when used.
 
 # Prometheus text of the server ("" when /metrics does not answer).
@@ -23,4 +23,19 @@ machine_cpu_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $2 +
 
 proc_status_mb() {  # $1 = VmHWM | VmRSS
   awk -v key="$1:" '$1 == key { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a
+}
+
+# The largest viewer count of CASES ("N:R N:R ..."), and the soft open-files limit raised to the hard one, which
+# must hold that many sockets (+ margin): each server and the load generator hold one per viewer.
+max_case_clients() {  # $1 = CASES
+  local max=0 c
+  for c in $1; do [ "${c%%:*}" -gt "$max" ] && max=${c%%:*}; done
+  echo "$max"
+}
+raise_open_files_for() {  # $1 = clients, $2 = script name for the message; exits 2 when the limit is too low
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $(($1 + 200)) ]; then
+    echo "$2: open-files limit $(ulimit -n) is below $1 viewers (+ margin); raise the hard limit" >&2
+    exit 2
+  fi
 }
