@@ -93,10 +93,10 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       stream_(std::move(stream)),
       presence_(stream_.peak_viewers),
       chat_limiter_(ctx.chat.burst, ctx.chat.per_second),
-      update_timer_(strand_),
       bus_(ctx.bus),
       synced_(!ctx.bus),
-      synced_signal_(strand_) {
+      synced_signal_(strand_),
+      update_timer_(strand_) {
     apply_roles(std::move(roles));
     if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
     for (const auto& s : sanctions)
