@@ -99,11 +99,15 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       update_timer_(strand_) {
     apply_roles(std::move(roles));
     if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
-    for (const auto& s : sanctions)
+    add_stored_sanctions(sanctions);
+    ended_ = end_applied_ = stream_.status == live::StreamStatus::Ended;
+}
+
+void Room::add_stored_sanctions(const std::vector<store::SanctionRow>& rows) {
+    for (const auto& s : rows)
         sanctions_.add(live::Sanction{
             s.user_id, s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
             s.until});
-    ended_ = end_applied_ = stream_.status == live::StreamStatus::Ended;
 }
 
 void Room::start(std::shared_ptr<Room> self) {
@@ -239,11 +243,7 @@ net::awaitable<void> Room::sync(std::shared_ptr<Room> self, bool restore_mine) {
             self->ctx_.database, reload_job);
         if (reloaded) {
             self->apply_roles(std::move(reloaded->first));
-            for (const auto& s : reloaded->second)
-                self->sanctions_.add(live::Sanction{
-                    s.user_id,
-                    s.kind == store::SanctionKind::Kick ? live::SanctionKind::Kick : live::SanctionKind::Timeout,
-                    s.until});
+            self->add_stored_sanctions(reloaded->second);
             self->broadcast(serialize(self->roles_json()));
         }
     }

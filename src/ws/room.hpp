@@ -137,6 +137,7 @@ private:
     void reply_error(std::uint64_t connection_id, const Error& error, const Json& ref);
     void close_member(std::uint64_t connection_id, std::uint16_t code, std::string reason);
     void apply_roles(store::RoleLists roles);
+    void add_stored_sanctions(const std::vector<store::SanctionRow>& rows);
     void schedule_viewers_update();
     void flush_viewers_update();
 
