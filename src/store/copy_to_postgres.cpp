@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kTables[] = {"users",             "sessions",       "live_streams",
                                    "live_stream_comments", "stream_moderators", "stream_vips",
                                    "stream_sanctions",  "viewer_samples", "recordings",
-                                   "stream_keys"};
+                                   "stream_keys",       "moderation_actions"};
 
 std::vector<std::string> postgres_columns(sql::Connection& pg, const std::string& table) {
     auto q = pg.query(
