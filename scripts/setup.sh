@@ -12,6 +12,7 @@ debian_packages=(
   libpq-dev postgresql-15
   redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
   procps iproute2 util-linux curl jq
+  fonts-noto-color-emoji  # browser tests: chat emotes render as colour glyphs, not boxes
 )
 
 missing=()
