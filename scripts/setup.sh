@@ -13,6 +13,7 @@ debian_packages=(
   redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
   procps iproute2 util-linux curl jq
   fonts-noto-color-emoji  # browser tests: chat emotes render as colour glyphs, not boxes
+  clang-15 libclang-common-15-dev llvm-15
 )
 
 missing=()

@@ -15,19 +15,6 @@ auto logger() {
     return log::get("http");
 }
 
-std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
-    while (!header.empty()) {
-        const auto semi = header.find(';');
-        std::string_view part = header.substr(0, semi);
-        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-        const auto eq = part.find('=');
-        if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
-        if (semi == std::string_view::npos) break;
-        header.remove_prefix(semi + 1);
-    }
-    return std::nullopt;
-}
-
 std::string session_cookie(const AuthContext& ctx, std::string_view token, std::chrono::seconds max_age) {
     std::string c = std::string(kSessionCookie) + "=" + std::string(token) +
                     "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age.count());
@@ -148,32 +135,8 @@ net::awaitable<Response> handle_me(std::shared_ptr<AuthContext> ctx, const Reque
 
 }  // namespace
 
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return std::nullopt;
-    std::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        std::string_view pair = query.substr(0, amp);
-        const auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-        if (amp == std::string_view::npos) break;
-        query.remove_prefix(amp + 1);
-    }
-    return std::nullopt;
-}
-
 std::optional<std::string> session_token(const Request& req, bool allow_query, bool* via_cookie) {
-    if (via_cookie) *via_cookie = false;
-    const auto auth = req[http::field::authorization];
-    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
-        return std::string(auth.substr(7));
-    if (auto cookie = cookie_value(req[http::field::cookie], kSessionCookie); cookie && !cookie->empty()) {
-        if (via_cookie) *via_cookie = true;
-        return cookie;
-    }
-    if (allow_query) return query_param(req.target(), "token");
-    return std::nullopt;
+    return session_token(req, kSessionCookie, allow_query, via_cookie);
 }
 
 net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, const Request& req, bool allow_query) {
@@ -212,24 +175,6 @@ net::awaitable<std::optional<Response>> require_user(const AuthContext& ctx, con
     if (auto same = check_same_origin(req, *who); !same) co_return error_response(same.error());
     out = std::move(*who);
     co_return std::nullopt;
-}
-
-Result<nlohmann::json> json_body(const Request& req) {
-    if (req.body().empty()) return make_error(Errc::BadInput, "a JSON object body is required");
-    auto body = nlohmann::json::parse(req.body(), nullptr, false);
-    if (body.is_discarded()) return make_error(Errc::BadInput, "request body is not valid JSON");
-    if (!body.is_object()) return make_error(Errc::BadInput, "request body must be a JSON object");
-    return body;
-}
-
-Result<std::string> string_field(const nlohmann::json& body, const char* name, bool required) {
-    auto it = body.find(name);
-    if (it == body.end() || it->is_null()) {
-        if (!required) return std::string();
-        return make_error(Errc::BadInput, std::string(name) + " is required", name);
-    }
-    if (!it->is_string()) return make_error(Errc::BadInput, std::string(name) + " must be a string", name);
-    return it->get<std::string>();
 }
 
 void add_auth_routes(Router& router, std::shared_ptr<AuthContext> ctx) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "http/request_fields.hpp"
 #include "http/router.hpp"
 #include "store/database.hpp"
 #include "store/store.hpp"
@@ -30,7 +31,6 @@ struct Identity {
 
 // The session token of a request: Bearer header, then cookie, then (if allowed) the `token` query parameter.
 std::optional<std::string> session_token(const Request& req, bool allow_query, bool* via_cookie = nullptr);
-std::optional<std::string> query_param(std::string_view target, std::string_view name);
 net::awaitable<std::optional<Identity>> authenticate(const AuthContext& ctx, const Request& req, bool allow_query = false);
 
 // Forbidden when a cookie-authenticated, state-changing request comes from another origin.
@@ -40,10 +40,5 @@ Result<Ok> check_same_origin(const Request& req, const Identity& identity);
 net::awaitable<std::optional<Response>> require_user(const AuthContext& ctx, const Request& req, Identity& out);
 
 void add_auth_routes(Router& router, std::shared_ptr<AuthContext> ctx);
-
-// Parses a JSON object body; BadInput with a clear message otherwise.
-Result<nlohmann::json> json_body(const Request& req);
-// A string field of a JSON object; BadInput naming the field when missing or not a string.
-Result<std::string> string_field(const nlohmann::json& body, const char* name, bool required = true);
 
 }  // namespace redred::http_server

@@ -43,4 +43,22 @@ Json error_json(const Error& error, const Json& ref) {
     return j;
 }
 
+ClientMessage decode_client_message(std::string_view text) {
+    ClientMessage out;
+    auto msg = Json::parse(text, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object()) {
+        out.error = make_error(Errc::BadInput, "messages must be JSON objects with a \"type\"");
+        return out;
+    }
+    if (auto ref = msg.find("ref"); ref != msg.end()) out.ref = *ref;
+    auto type = msg.find("type");
+    if (type == msg.end() || !type->is_string()) {
+        out.error = make_error(Errc::BadInput, "\"type\" is required", "type");
+        return out;
+    }
+    out.type = type->get<std::string>();
+    out.body = std::move(msg);
+    return out;
+}
+
 }  // namespace redred::ws

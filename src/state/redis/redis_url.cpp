@@ -64,6 +64,32 @@ bool parse_number(std::string_view text, int min, int max, int& out) {
     return true;
 }
 
+// A host name or IPv4 address: letters, digits, '.', '-', '_'. In brackets, an IPv6 address: hex digits, ':'
+// (at least one) and '.', then maybe a zone after '%' ("fe80::1%eth0"). Anything else (spaces, controls, NUL)
+// would reach the resolver as another name than the one written, so it is refused.
+bool valid_host(std::string_view host, bool bracketed) {
+    const auto name_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+               c == '_';
+    };
+    if (!bracketed) {
+        for (char c : host)
+            if (!name_char(c)) return false;
+        return true;
+    }
+    const std::size_t percent = host.find('%');
+    const std::string_view address = host.substr(0, percent);
+    if (address.find(':') == std::string_view::npos) return false;
+    for (char c : address)
+        if (hex_value(c) < 0 && c != ':' && c != '.') return false;
+    if (percent == std::string_view::npos) return true;
+    const std::string_view zone = host.substr(percent + 1);
+    if (zone.empty()) return false;
+    for (char c : zone)
+        if (!name_char(c)) return false;
+    return true;
+}
+
 }  // namespace
 
 Result<Endpoint> parse_redis_url(std::string_view url) {
@@ -110,7 +136,8 @@ Result<Endpoint> parse_redis_url(std::string_view url) {
     std::string_view host;
     std::string_view port;
     bool has_port = false;
-    if (!authority.empty() && authority.front() == '[') {
+    const bool bracketed = !authority.empty() && authority.front() == '[';
+    if (bracketed) {
         size_t close = authority.find(']');
         if (close == std::string_view::npos) return bad_url("redis url has '[' without ']' around an IPv6 host");
         host = authority.substr(1, close - 1);
@@ -132,6 +159,10 @@ Result<Endpoint> parse_redis_url(std::string_view url) {
         }
     }
     if (host.empty()) return bad_url(std::string("redis url needs a host; ") + kExample);
+    if (!valid_host(host, bracketed)) {
+        return bad_url("redis url host may hold only letters, digits, '.', '-' and '_' (an IPv6 address: hex digits "
+                       "and ':' in brackets)");
+    }
     endpoint.host = std::string(host);
     if (has_port && !parse_number(port, 1, 65535, endpoint.port)) {
         return bad_url("redis url port must be a number from 1 to 65535");

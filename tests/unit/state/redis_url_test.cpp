@@ -95,6 +95,13 @@ struct BadUrlCase {
     const char* message_contains;
 };
 
+// Found by fuzz/redis_url_fuzz.cpp: a NUL in the host was accepted, and the resolver would have seen "h".
+TEST(RedisUrl, RejectsNulInHost) {
+    auto endpoint = parse_redis_url(std::string_view("redis://h\0st:6379", 18));
+    ASSERT_FALSE(endpoint);
+    EXPECT_NE(endpoint.error().message.find("host may hold only"), std::string::npos);
+}
+
 class RedisUrlRejects : public ::testing::TestWithParam<BadUrlCase> {};
 
 TEST_P(RedisUrlRejects, WithBadInputNamingTheProblem) {
@@ -133,7 +140,14 @@ INSTANTIATE_TEST_SUITE_P(
                       BadUrlCase{"redis://:hunter2%4@h", "percent escape"},
                       BadUrlCase{"redis://::1:6379", "brackets"},
                       BadUrlCase{"redis://[::1", "without ']'"},
-                      BadUrlCase{"redis://[::1]x", "after ']'"}));
+                      BadUrlCase{"redis://[::1]x", "after ']'"},
+                      // Found by fuzz/redis_url_fuzz.cpp: hosts with spaces or controls were accepted.
+                      BadUrlCase{"redis://h st:6379", "host may hold only"},
+                      BadUrlCase{"redis://\x01h/0", "host may hold only"},
+                      BadUrlCase{"redis://[::1 ]:6379", "host may hold only"},
+                      BadUrlCase{"redis://h%41:6379", "host may hold only"},
+                      BadUrlCase{"redis://[jjjj%jj]:6379", "host may hold only"},
+                      BadUrlCase{"redis://[::1%]:6379", "host may hold only"}));
 
 }  // namespace
 }  // namespace redred::state::redis
