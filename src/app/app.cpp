@@ -24,6 +24,7 @@
 #include "state/redis/redis_screen_state.hpp"
 #include "store/database.hpp"
 #include "ws/cleanup.hpp"
+#include "webhooks/io/deliverer.hpp"
 #include "ws/room_registry.hpp"
 
 namespace redred::app {
@@ -307,6 +308,21 @@ int run_server(const Config& config) {
         running->bus->start(std::move(handlers));
     }
     ws::start_sweeper(*live_ctx, std::chrono::milliseconds(config.cleanup_interval_ms));
+    std::shared_ptr<webhooks::Deliverer> webhook_deliverer;
+    if (!config.webhook_urls.empty()) {
+        // Events are recorded with the facts they report (live_ctx->webhooks) and sent from the outbox.
+        live_ctx->webhooks = webhooks::Targets{config.webhook_urls};
+        webhooks::DelivererOptions hook_options;
+        hook_options.urls = config.webhook_urls;
+        hook_options.secret = config.webhook_secret;
+        hook_options.max_backlog = config.webhook_max_backlog;
+        hook_options.retry.first = std::chrono::milliseconds(config.webhook_retry_min_ms);
+        hook_options.retry.max = std::chrono::milliseconds(config.webhook_retry_max_ms);
+        hook_options.timeout = std::chrono::milliseconds(config.webhook_timeout_ms);
+        webhook_deliverer = webhooks::Deliverer::create(io.get_executor(), **database, metrics, std::move(hook_options),
+                                                        running->bus);
+        webhook_deliverer->start();
+    }
 
     http_server::FeedLimits feed_limits;
     feed_limits.write_timeout_ms = config.write_timeout_ms;

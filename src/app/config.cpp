@@ -7,6 +7,7 @@
 #include "media/janus_api.hpp"
 #include "media/media_mode.hpp"
 #include "screen/screen_source.hpp"
+#include "webhooks/url.hpp"
 
 namespace redred::app {
 
@@ -83,6 +84,53 @@ void add_serve_options(CLI::App& cmd, Config& c) {
     cmd.add_flag("--secure-cookies", c.secure_cookies, "Mark session cookies Secure (when served over HTTPS)")
         ->envname("REDRED_SECURE_COOKIES");
     add_cleanup_options(cmd, c);
+    add_webhook_options(cmd, c);
+}
+
+void add_webhook_options(CLI::App& cmd, Config& c) {
+    cmd.add_option("--webhook-url", c.webhook_urls,
+                   "POST stream.live, stream.ended, comment.created and moderation.action events here (repeatable; "
+                   "comma-separated in the environment), see docs/WEBHOOKS.md")
+        ->envname("REDRED_WEBHOOK_URL")->delimiter(',');
+    cmd.add_option("--webhook-secret", c.webhook_secret,
+                   "Key of the X-Redred-Signature HMAC-SHA256 over each webhook body (required with --webhook-url)")
+        ->envname("REDRED_WEBHOOK_SECRET");
+    cmd.add_option("--webhook-max-backlog", c.webhook_max_backlog,
+                   "Webhook events kept while receivers are down; beyond it the oldest are dropped (counted)")
+        ->envname("REDRED_WEBHOOK_MAX_BACKLOG")->capture_default_str();
+    cmd.add_option("--webhook-retry-min-ms", c.webhook_retry_min_ms,
+                   "Delay before the first retry of a failed webhook; it doubles after each failure")
+        ->envname("REDRED_WEBHOOK_RETRY_MIN_MS")->capture_default_str();
+    cmd.add_option("--webhook-retry-max-ms", c.webhook_retry_max_ms, "Longest delay between webhook retries")
+        ->envname("REDRED_WEBHOOK_RETRY_MAX_MS")->capture_default_str();
+    cmd.add_option("--webhook-timeout-ms", c.webhook_timeout_ms,
+                   "Time a webhook receiver has to answer (connect to status line)")
+        ->envname("REDRED_WEBHOOK_TIMEOUT_MS")->capture_default_str();
+}
+
+std::vector<std::string> validate_webhooks(const Config& c) {
+    std::vector<std::string> problems;
+    for (const auto& url : c.webhook_urls) {
+        auto parsed = webhooks::parse_webhook_url(url);
+        if (!parsed) {
+            problems.push_back("--webhook-url: " + parsed.error().message);
+        } else if (parsed->tls && !webhooks::kHttpsSupported) {
+            problems.push_back("--webhook-url '" + url +
+                               "': https:// receivers are not supported by this build; use http:// (see docs/WEBHOOKS.md)");
+        }
+    }
+    for (std::size_t i = 0; i < c.webhook_urls.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (c.webhook_urls[i] == c.webhook_urls[j])
+                problems.push_back("--webhook-url '" + c.webhook_urls[i] + "' is given twice");
+    if (!c.webhook_urls.empty() && c.webhook_secret.empty())
+        problems.push_back("--webhook-url needs --webhook-secret (receivers check the signature with it)");
+    if (c.webhook_max_backlog < 1) problems.push_back("--webhook-max-backlog must be >= 1");
+    if (c.webhook_retry_min_ms < 10) problems.push_back("--webhook-retry-min-ms must be >= 10");
+    if (c.webhook_retry_max_ms < c.webhook_retry_min_ms)
+        problems.push_back("--webhook-retry-max-ms must be >= --webhook-retry-min-ms");
+    if (c.webhook_timeout_ms < 100) problems.push_back("--webhook-timeout-ms must be >= 100");
+    return problems;
 }
 
 void add_database_options(CLI::App& cmd, Config& c) {
@@ -171,6 +219,7 @@ std::vector<std::string> Config::validate() const {
         problems.push_back("--publisher-bitrate must be 100000..50000000 bit/s");
     if (max_whep_sessions < 0) problems.push_back("--max-whep-sessions must be >= 0");
     for (auto& problem : validate_database(database)) problems.push_back(std::move(problem));
+    for (auto& problem : validate_webhooks(*this)) problems.push_back(std::move(problem));
     if (!redis.empty() && redis.rfind("redis://", 0) != 0) problems.push_back("--redis must look like redis://host:port/db");
     static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), log_level) == levels.end())

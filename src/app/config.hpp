@@ -49,6 +49,13 @@ struct Config {
     std::string janus_admin_key;
     int publisher_bitrate = 3000000;
     int max_whep_sessions = 1000;
+    // Webhooks (docs/WEBHOOKS.md): none by default
+    std::vector<std::string> webhook_urls;
+    std::string webhook_secret;
+    int webhook_max_backlog = 10000;
+    int webhook_retry_min_ms = 1000;
+    int webhook_retry_max_ms = 300000;
+    int webhook_timeout_ms = 10000;
 
     // Every problem at once; empty when the config is usable.
     std::vector<std::string> validate() const;
@@ -67,6 +74,10 @@ void add_serve_options(CLI::App& command, Config& config);
 void add_config_file_option(CLI::App& command);
 // The cleanup thresholds, shared by `serve` (the sweeper) and `cleanup`.
 void add_cleanup_options(CLI::App& command, Config& config);
+// --webhook-url and --webhook-secret (serve, and cleanup: a stream it ends is reported too), and delivery tuning.
+void add_webhook_options(CLI::App& command, Config& config);
+// Problems with the webhook options (empty when none is set, or all is well).
+std::vector<std::string> validate_webhooks(const Config& config);
 
 struct HostPort {
     std::string host;

@@ -7,6 +7,7 @@
 #include "app/app.hpp"
 #include "core/log.hpp"
 #include "store/database.hpp"
+#include "webhooks/outbox.hpp"
 #include "ws/cleanup.hpp"
 
 namespace redred::cli {
@@ -16,11 +17,14 @@ void add_cleanup_command_options(CLI::App& cmd, app::Config& config, CleanupOpti
     cmd.add_flag("--check", options.check, "Only list what would be ended");
     cmd.add_flag("--force", options.force, "End every live stream");
     app::add_cleanup_options(cmd, config);
+    app::add_webhook_options(cmd, config);  // streams ended here are reported like the server's (docs/WEBHOOKS.md)
 }
 
 int run_cleanup(const app::Config& config, const CleanupOptions& options) {
     log::init_logging("warn");
-    if (auto problems = app::validate_database(config.database); !problems.empty()) {
+    auto problems = app::validate_database(config.database);
+    for (auto& problem : app::validate_webhooks(config)) problems.push_back(std::move(problem));
+    if (!problems.empty()) {
         std::fprintf(stderr, "%s\n", problems.front().c_str());
         return 2;
     }
@@ -57,8 +61,12 @@ int run_cleanup(const app::Config& config, const CleanupOptions& options) {
         auto promise = std::make_shared<std::promise<bool>>();
         done.push_back(promise->get_future());
         const auto id = d.stream.id;
-        (*database)->write([id, now](store::Store& s) { s.set_stream_ended(id, now); },
-                           [promise](bool ok, std::string) { promise->set_value(ok); });
+        const std::string why = std::string("cleanup:") + live::reason_name(d.reason);
+        (*database)->write(
+            [id, now, why, hooks = webhooks::Targets{config.webhook_urls}](store::Store& s) {
+                if (s.set_stream_ended(id, now)) webhooks::record_stream_ended(s, hooks, id, why, now);
+            },
+            [promise](bool ok, std::string) { promise->set_value(ok); });
     }
     int failed = 0;
     for (auto& f : done) failed += f.get() ? 0 : 1;

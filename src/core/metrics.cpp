@@ -107,6 +107,13 @@ std::string Metrics::render_prometheus() const {
     histogram(out, "redred_cluster_lag_seconds", "Room events, publish to receipt.", cluster_lag_seconds);
     metric(out, "redred_cluster_instances", "gauge", "Live processes in the cluster, this one included.",
            cluster_instances.get());
+    metric(out, "redred_webhook_delivered_total", "counter", "Webhook POSTs answered 2xx.", webhook_delivered.get());
+    metric(out, "redred_webhook_failed_total", "counter", "Webhook attempts that failed (retried later).",
+           webhook_failed.get());
+    metric(out, "redred_webhook_dropped_total", "counter",
+           "Webhook events dropped unsent because the backlog was full (--webhook-max-backlog).",
+           webhook_dropped.get());
+    metric(out, "redred_webhook_backlog", "gauge", "Webhook events waiting to be delivered.", webhook_backlog.get());
     return out;
 }
 

@@ -88,6 +88,11 @@ struct Metrics {
     Counter cluster_received;          // room events received (every process's, this one's included)
     Histogram cluster_lag_seconds;     // publish to receipt, by the publisher's clock
     Gauge cluster_instances;           // live processes seen at the last heartbeat check (this one included)
+    // Webhooks (--webhook-url)
+    Counter webhook_delivered;         // POSTs answered 2xx
+    Counter webhook_failed;            // attempts that failed (each is retried later)
+    Counter webhook_dropped;           // events dropped unsent: the backlog was over --webhook-max-backlog
+    Gauge webhook_backlog;             // events waiting for at least one URL
 
     std::string render_prometheus() const;
 };

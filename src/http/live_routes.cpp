@@ -184,8 +184,9 @@ net::awaitable<Response> end_stream(Ctx ctx, const Request& req, const PathParam
     const auto sid = stream.id;
     if (auto room = ctx->rooms->find(sid)) room->end("api");
     const auto now = Clock::now();
-    auto set_stream_ended_job = [sid, now](store::Store& s) -> Result<store::StreamRow> {
-        s.set_stream_ended(sid, now);  // false when the room got there first: same outcome
+    auto set_stream_ended_job = [sid, now, hooks = ctx->webhooks](store::Store& s) -> Result<store::StreamRow> {
+        // false when the room got there first: same outcome (and the room reported it)
+        if (s.set_stream_ended(sid, now)) webhooks::record_stream_ended(s, hooks, sid, "api", now);
         return *s.find_stream(sid);
     };
     auto ended = co_await db::write<store::StreamRow>(ctx->database, set_stream_ended_job);

@@ -11,7 +11,8 @@ namespace {
 constexpr const char* kTables[] = {"users",             "sessions",       "live_streams",
                                    "live_stream_comments", "stream_moderators", "stream_vips",
                                    "stream_sanctions",  "viewer_samples", "recordings",
-                                   "stream_keys",       "moderation_actions"};
+                                   "stream_keys",       "moderation_actions", "webhook_events",
+                                   "webhook_deliveries"};
 
 std::vector<std::string> postgres_columns(sql::Connection& pg, const std::string& table) {
     auto q = pg.query(

@@ -101,8 +101,10 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
             room->end(why);  // tells every connected client (on every process)
         } else {
             const auto id = row.id;
-            auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> {
-                return s.set_stream_ended(id, now);
+            auto set_stream_ended_job = [id, now, why, hooks = ctx.webhooks](store::Store& s) -> Result<bool> {
+                const bool ended = s.set_stream_ended(id, now);
+                if (ended) webhooks::record_stream_ended(s, hooks, id, why, now);
+                return ended;
             };
             co_await db::write<bool>(ctx.database, set_stream_ended_job);
             if (ctx.bus) ctx.rooms->publish(row.id, Room::ended_event(now, why));

@@ -12,6 +12,7 @@
 #include "media/io/sfu.hpp"
 #include "state/redis/live_bus.hpp"
 #include "store/database.hpp"
+#include "webhooks/outbox.hpp"
 #include "ws/ws_session.hpp"
 
 namespace redred::ws {
@@ -51,6 +52,7 @@ struct LiveContext {
     std::shared_ptr<media::Sfu> sfu;  // --media janus; null: peer-to-peer
     std::int64_t max_whep_sessions = 1000;
     std::shared_ptr<state::redis::LiveBus> bus;  // --redis: rooms span processes; null: this process only
+    webhooks::Targets webhooks;  // --webhook-url: events recorded in the outbox with the facts they report
 };
 
 }  // namespace redred::ws

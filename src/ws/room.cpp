@@ -461,7 +461,13 @@ net::awaitable<bool> Room::go_live(const std::string& by) {
     if (!next || next->status == stream_.status) co_return true;
     const auto id = stream_id_;
     const auto started = *next->started_at;
-    auto set_stream_live_job = [id, started](store::Store& s) -> Result<bool> { return s.set_stream_live(id, started); };
+    auto set_stream_live_job = [id, started, hooks = ctx_.webhooks](store::Store& s) -> Result<bool> {
+        const auto before = s.find_stream(id);
+        const bool live = s.set_stream_live(id, started);
+        if (live && before && before->status == live::StreamStatus::Waiting)
+            webhooks::record_stream_live(s, hooks, id, started);
+        return live;
+    };
     auto saved = co_await db::write<bool>(ctx_.database, set_stream_live_job);
     if (!saved || !*saved) co_return false;
     Json live_event{{"k", "live"}, {"at", to_unix_ms(started)}};
@@ -868,8 +874,11 @@ net::awaitable<void> Room::on_comment(std::uint64_t from, Json msg, Json ref) {
     }
     const auto id = stream_id_;
     std::string text = std::move(*content);
-    auto add_comment_job = [id, user, text, now](store::Store& s) -> Result<store::CommentRow> {
-        return s.add_comment(id, user.id, text, now);
+    auto add_comment_job = [id, user, text, now, role = member.role,
+                            hooks = ctx_.webhooks](store::Store& s) -> Result<store::CommentRow> {
+        auto row = s.add_comment(id, user.id, text, now);
+        webhooks::record_comment_created(s, hooks, row, live::role_name(role));
+        return row;
     };
     auto row = co_await db::write<store::CommentRow>(ctx_.database, add_comment_job);
     if (!row) {
@@ -1064,7 +1073,11 @@ net::awaitable<void> Room::do_end(std::shared_ptr<Room> self, std::string reason
     if (!next) co_return;
     self->ended_ = true;  // before awaiting: no second end, no new joins
     const auto id = self->stream_id_;
-    auto set_stream_ended_job = [id, now](store::Store& s) -> Result<bool> { return s.set_stream_ended(id, now); };
+    auto set_stream_ended_job = [id, now, reason, hooks = self->ctx_.webhooks](store::Store& s) -> Result<bool> {
+        const bool ended = s.set_stream_ended(id, now);
+        if (ended) webhooks::record_stream_ended(s, hooks, id, reason, now);
+        return ended;
+    };
     auto saved = co_await db::write<bool>(self->ctx_.database, set_stream_ended_job);
     if (!saved) logger()->error("stream end not stored id={} error={}", id, saved.error().message);
     Json ended = ended_event(now, reason);

@@ -101,6 +101,18 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return -1
 )lua";
 
+// KEYS: lock. ARGV: holder, ttl_ms. -> 1 held by ARGV[1] (taken or renewed) | 0 held by another.
+constexpr const char* kHoldLockScript = R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+)lua";
+
 std::vector<std::string> eval_args(const char* script, std::initializer_list<std::string> keys) {
     std::vector<std::string> args{"EVAL", script, std::to_string(keys.size())};
     args.insert(args.end(), keys.begin(), keys.end());
@@ -284,6 +296,14 @@ net::awaitable<bool> LiveBus::try_lock(std::string name, std::chrono::millisecon
                     static_cast<long long>(ttl.count()));
     auto reply = co_await connection_->command(std::move(args));
     co_return reply && reply->is_status();
+}
+
+net::awaitable<bool> LiveBus::hold_lock(std::string name, std::chrono::milliseconds ttl) {
+    auto args = eval_args(kHoldLockScript, {"redred:live:lock:" + name});
+    args.push_back(std::to_string(options_.tag));
+    args.push_back(std::to_string(ttl.count()));
+    auto reply = co_await connection_->command(std::move(args));
+    co_return reply && reply->is_integer() && reply->integer == 1;
 }
 
 void LiveBus::watch_tag(std::uint32_t tag) {

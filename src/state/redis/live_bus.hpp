@@ -96,6 +96,9 @@ public:
                                                                                      double per_second);
     // True if this process holds `name` for `ttl` (nobody else can take it meanwhile).
     net::awaitable<bool> try_lock(std::string name, std::chrono::milliseconds ttl);
+    // Like try_lock, but a holder that asks again keeps the lock for another `ttl`: a role one process keeps
+    // for as long as it renews (webhook delivery). False when Redis is away.
+    net::awaitable<bool> hold_lock(std::string name, std::chrono::milliseconds ttl);
     // Watch a process seen in a presence snapshot; on_instance_gone fires when its heartbeat stops.
     void watch_tag(std::uint32_t tag);
 
