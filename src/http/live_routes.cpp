@@ -9,6 +9,7 @@
 #include "live/permissions.hpp"
 #include "live/validation.hpp"
 #include "live/viewer_stats.hpp"
+#include "ws/moderation_log.hpp"
 #include "ws/protocol.hpp"
 #include "ws/room_registry.hpp"
 
@@ -160,7 +161,7 @@ net::awaitable<Response> get_stream(Ctx ctx, const PathParams& params) {
 // Signs the caller in (401/403 as require_user), loads the stream named in the path (404), and checks that
 // the caller's role there may do `action` (403). On success `stream` holds the row.
 net::awaitable<std::optional<Response>> authorize(const Ctx& ctx, const Request& req, const PathParams& params,
-                                                  live::Action action, store::StreamRow& stream) {
+                                                  live::Action action, store::StreamRow& stream, Identity* caller) {
     Identity who;
     if (auto refused = co_await require_user(*ctx->auth, req, who)) co_return refused;
     auto id = stream_id_param(params);
@@ -170,6 +171,7 @@ net::awaitable<std::optional<Response>> authorize(const Ctx& ctx, const Request&
     const Role role = co_await role_in(ctx, *row, who);
     if (auto ok = live::require(role, action); !ok) co_return error_response(ok.error());
     stream = std::move(*row);
+    if (caller) *caller = who;
     co_return std::nullopt;
 }
 
@@ -303,11 +305,13 @@ net::awaitable<Response> get_roles(Ctx ctx, const PathParams& params) {
     co_return json_response(http::status::ok, roles_body(*roles));
 }
 
-// POST /moderators/ {username}, DELETE /moderators/<username>/, and the same for vips.
+// POST /moderators/ {username}, DELETE /moderators/<username>/, and the same for vips. Recorded in the
+// moderation log like the same change over the WebSocket.
 net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathParams& params, bool moderator, bool add) {
     store::StreamRow stream;
     const auto action = moderator ? live::Action::AppointModerator : live::Action::GrantVip;
-    if (auto refused = co_await authorize(ctx, req, params, action, stream)) co_return std::move(*refused);
+    Identity who;
+    if (auto refused = co_await authorize(ctx, req, params, action, stream, &who)) co_return std::move(*refused);
     std::string username;
     if (add) {
         auto body = json_body(req);
@@ -321,21 +325,63 @@ net::awaitable<Response> change_role(Ctx ctx, const Request& req, const PathPara
     const auto sid = stream.id;
     const auto streamer = stream.streamer_id;
     const auto now = Clock::now();
-    auto change_role_job = [sid, streamer, username, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
+    auto find_user_job = [username, streamer](store::Store& s) -> Result<store::User> {
         auto user = s.find_user_by_name(username);
         if (!user) return make_error(Errc::NotFound, "no user named '" + username + "'", "username");
         if (user->id == streamer)
             return make_error(Errc::BadInput, "the streamer already has every permission", "username");
-        if (moderator)
-            add ? s.add_moderator(sid, user->id, now) : s.remove_moderator(sid, user->id);
-        else
-            add ? s.add_vip(sid, user->id, now) : s.remove_vip(sid, user->id);
-        return s.roles(sid);
+        return *user;
     };
-    auto roles = co_await db::write<store::RoleLists>(ctx->database, change_role_job);
-    if (!roles) co_return error_response(roles.error());
-    ctx->rooms->publish(sid, ws::Room::roles_event(*roles));
+    auto target = co_await db::read<store::User>(ctx->database, find_user_job);
+    if (!target) co_return error_response(target.error());
+    const auto user = target->id;
+    auto roles = std::make_shared<store::RoleLists>();  // filled by the job, read once it committed
+    ws::Room::ModerationChange change_role_job = [sid, user, now, moderator, add, roles](store::Store& s) -> Result<bool> {
+        bool changed;
+        if (moderator)
+            changed = add ? s.add_moderator(sid, user, now) : s.remove_moderator(sid, user);
+        else
+            changed = add ? s.add_vip(sid, user, now) : s.remove_vip(sid, user);
+        *roles = s.roles(sid);
+        return changed;
+    };
+    store::ModerationActionRow entry;
+    entry.stream_id = sid;
+    entry.actor_id = who.user.id;
+    entry.action = ws::Room::role_change_kind(moderator, add);
+    entry.target_id = user;
+    entry.created_at = now;
+    auto recorded = co_await ws::Room::record_moderation_action(*ctx, entry, change_role_job);
+    if (!recorded) co_return error_response(recorded.error());
+    Json event = ws::Room::roles_event(*roles);
+    if (recorded->has_value()) event["log"] = ws::moderation_action_json(**recorded);
+    ctx->rooms->publish(sid, std::move(event));
     co_return json_response(http::status::ok, roles_body(*roles));
+}
+
+// GET /moderation/?limit=&offset=: the stream's moderation log, newest first, for its streamer and moderators.
+net::awaitable<Response> moderation_log(Ctx ctx, const Request& req, const PathParams& params) {
+    store::StreamRow stream;
+    if (auto refused = co_await authorize(ctx, req, params, live::Action::ViewModerationLog, stream))
+        co_return std::move(*refused);
+    auto page = page_of(req);
+    if (!page) co_return error_response(page.error());
+    const auto sid = stream.id;
+    const live::Page p = *page;
+    using Listing = std::pair<std::vector<store::ModerationActionRow>, int>;
+    auto list_job = [sid, p](store::Store& s) -> Result<Listing> {
+        return std::make_pair(s.list_moderation_actions(sid, p.limit, p.offset), s.count_moderation_actions(sid));
+    };
+    auto listing = co_await db::read<Listing>(ctx->database, list_job);
+    if (!listing) co_return error_response(listing.error());
+    Json results = Json::array();
+    for (const auto& row : listing->first) {
+        Json j = ws::moderation_action_json(row);
+        j.erase("type");
+        results.push_back(std::move(j));
+    }
+    co_return json_response(
+        http::status::ok, {{"results", results}, {"count", listing->second}, {"limit", p.limit}, {"offset", p.offset}});
 }
 
 net::awaitable<Response> rtc_config(Ctx ctx, const Request& req) {
@@ -412,6 +458,8 @@ void add_live_routes(Router& router, Ctx ctx) {
                [ctx](const Request&, const PathParams& p) { return stream_stats(ctx, p); });
     router.add(get, "/api/live/:id/viewers/",
                [ctx](const Request& r, const PathParams& p) { return stream_viewers(ctx, r, p); });
+    router.add(get, "/api/live/:id/moderation/",
+               [ctx](const Request& r, const PathParams& p) { return moderation_log(ctx, r, p); });
     router.add(get, "/api/live/:id/roles/", [ctx](const Request&, const PathParams& p) { return get_roles(ctx, p); });
     router.add(post, "/api/live/:id/moderators/",
                [ctx](const Request& r, const PathParams& p) { return change_role(ctx, r, p, true, true); });

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "live/text_rules.hpp"
+
 namespace redred::live {
 
 const char* sanction_kind_name(SanctionKind kind) {
@@ -18,6 +20,17 @@ Result<std::chrono::seconds> validate_timeout_seconds(long long seconds) {
                           "timeouts must last 1 second to 7 days (" + std::to_string(kMaxTimeout.count()) + " seconds)",
                           "seconds");
     return std::chrono::seconds(seconds);
+}
+
+Result<std::optional<std::string>> validate_reason(std::string_view raw) {
+    auto cleaned = clean_text(raw, TextRules{.subject = "reasons",
+                                             .field = "reason",
+                                             .min_code_points = 0,
+                                             .max_code_points = kMaxReasonCodePoints,
+                                             .allow_newlines = false});
+    if (!cleaned) return cleaned.error();
+    if (cleaned->empty()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(*cleaned));
 }
 
 Sanction make_timeout(UserId user, TimePoint now, std::chrono::seconds duration) {

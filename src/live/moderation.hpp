@@ -5,6 +5,8 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -28,6 +30,13 @@ inline constexpr std::chrono::seconds kDefaultKickBan{10 * 60};
 
 // 1 s to 7 days, else BadInput "timeouts must last 1 second to 7 days (604800 seconds)" (field "seconds").
 Result<std::chrono::seconds> validate_timeout_seconds(long long seconds);
+
+// A moderator's reason for a warning, a timeout or a kick, shown to the user it concerns and kept in the
+// moderation log. Optional: empty or only spaces → nullopt. Otherwise trimmed, valid UTF-8, no control
+// characters, at most 200 characters (code points), else BadInput "reasons must be at most 200 characters"
+// (field "reason").
+inline constexpr std::size_t kMaxReasonCodePoints = 200;
+Result<std::optional<std::string>> validate_reason(std::string_view raw);
 
 Sanction make_timeout(UserId user, TimePoint now, std::chrono::seconds duration);
 Sanction make_kick(UserId user, TimePoint now, std::chrono::seconds ban = kDefaultKickBan);

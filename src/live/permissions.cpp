@@ -30,6 +30,8 @@ constexpr PermissionRow kPermissionTable[] = {
     {Action::WatchStream,         yes,     yes,      yes, yes,   yes},  // Ver stream
     {Action::Comment,             yes,     yes,      yes, yes,   no},   // Comentar
     {Action::ViewViewerList,      yes,     yes,      no,  no,    no},   // Lista de viewers
+    {Action::WarnUser,            yes,     yes,      no,  no,    no},   // Advertencia (flujo de moderación)
+    {Action::ViewModerationLog,   yes,     yes,      no,  no,    no},   // Registro de moderación
 };
 
 constexpr bool table_is_in_enum_order() {
@@ -65,6 +67,8 @@ const char* action_phrase(Action action) {
         case Action::WatchStream: return "watch streams";
         case Action::Comment: return "comment";
         case Action::ViewViewerList: return "see the viewer list";
+        case Action::WarnUser: return "warn users";
+        case Action::ViewModerationLog: return "see the moderation log";
     }
     return "do that";
 }
@@ -74,6 +78,7 @@ const char* action_verb(Action action) {
     switch (action) {
         case Action::KickUser: return "kick";
         case Action::TimeoutUser: return "time out";
+        case Action::WarnUser: return "warn";
         case Action::DeleteComment: return "delete comments of";
         case Action::AppointModerator: return "appoint";
         case Action::GrantVip: return "grant VIP status to";
@@ -85,6 +90,7 @@ const char* action_verb(Action action) {
 const char* action_past_participle(Action action) {
     switch (action) {
         case Action::TimeoutUser: return "timed out";
+        case Action::WarnUser: return "warned";
         case Action::AppointModerator: return "appointed moderator";
         case Action::GrantVip: return "made VIP";
         default: return "moderated";
@@ -95,6 +101,7 @@ bool targets_a_person(Action action) {
     switch (action) {
         case Action::KickUser:
         case Action::TimeoutUser:
+        case Action::WarnUser:
         case Action::DeleteComment:
         case Action::AppointModerator:
         case Action::GrantVip: return true;
@@ -118,6 +125,8 @@ const char* action_name(Action action) {
         case Action::WatchStream: return "watch_stream";
         case Action::Comment: return "comment";
         case Action::ViewViewerList: return "view_viewer_list";
+        case Action::WarnUser: return "warn_user";
+        case Action::ViewModerationLog: return "view_moderation_log";
     }
     return "unknown";
 }
@@ -152,11 +161,11 @@ Result<Ok> check_moderation(Role actor, Action action, Role target, bool target_
     if (target == Role::Streamer)
         return make_error(Errc::Forbidden, "the streamer cannot be moderated in their own stream");
     if (actor == Role::Moderator && target == Role::Moderator &&
-        (action == Action::KickUser || action == Action::TimeoutUser))
+        (action == Action::KickUser || action == Action::TimeoutUser || action == Action::WarnUser))
         return make_error(Errc::Forbidden, std::string("moderators cannot ") + action_verb(action) +
                                                " other moderators; only the streamer can");
-    if (target == Role::Guest &&
-        (action == Action::TimeoutUser || action == Action::AppointModerator || action == Action::GrantVip))
+    if (target == Role::Guest && (action == Action::TimeoutUser || action == Action::WarnUser ||
+                                  action == Action::AppointModerator || action == Action::GrantVip))
         return make_error(Errc::BadInput, std::string("guests have no account, so they cannot be ") +
                                               action_past_participle(action), "user");
     return Ok{};

@@ -22,12 +22,15 @@ enum class Action {
     WatchStream,
     Comment,
     ViewViewerList,
+    WarnUser,
+    ViewModerationLog,
 };
 
 inline constexpr std::array kAllActions = {
     Action::StartStream, Action::EndStream,        Action::KickUser, Action::DeleteComment,
     Action::TimeoutUser, Action::AppointModerator, Action::GrantVip, Action::HighlightedChat,
     Action::VipEmotes,   Action::WatchStream,      Action::Comment,  Action::ViewViewerList,
+    Action::WarnUser,    Action::ViewModerationLog,
 };
 
 inline constexpr std::array kAllRoles = {Role::Streamer, Role::Moderator, Role::Vip, Role::Viewer, Role::Guest};
@@ -42,13 +45,13 @@ bool can(Role role, Action action);
 // ("sign in to comment") when a guest asks for something an account would allow.
 Result<Ok> require(Role role, Action action);
 
-// For actions aimed at another person (KickUser, TimeoutUser, DeleteComment, AppointModerator, GrantVip);
-// other actions only get the require() check. Rules, in order:
+// For actions aimed at another person (KickUser, TimeoutUser, WarnUser, DeleteComment, AppointModerator,
+// GrantVip); other actions only get the require() check. Rules, in order:
 // - the actor must be allowed the action;
 // - nobody moderates themselves ("you cannot kick yourself"), except deleting one's own comment;
 // - the streamer cannot be moderated in their own stream;
-// - moderators cannot kick or time out other moderators (only the streamer can);
-// - guests have no account, so they cannot be timed out, appointed moderator or made VIP (kicking a
+// - moderators cannot kick, time out or warn other moderators (only the streamer can);
+// - guests have no account, so they cannot be timed out, warned, appointed moderator or made VIP (kicking a
 //   guest's connection is fine).
 // All refusals are Forbidden, except the guest-target ones (BadInput, field "user").
 Result<Ok> check_moderation(Role actor, Action action, Role target, bool target_is_self);

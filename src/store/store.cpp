@@ -86,7 +86,53 @@ SanctionKind parse_kind(const std::string& text) {
     throw StoreError("stream_sanctions.kind holds an unknown value '" + text + "'", 0);
 }
 
+#define MODERATION_SELECT                                                                                 \
+    "SELECT m.id, m.live_stream_id, m.actor_id, a.username, m.action, m.target_id, t.username, m.reason, " \
+    "m.seconds, m.comment_id, m.created_at "                                                              \
+    "FROM moderation_actions m JOIN users a ON a.id = m.actor_id JOIN users t ON t.id = m.target_id "
+
+ModerationActionRow read_moderation_action(const sql::Query& q) {
+    ModerationActionRow row;
+    row.id = q.int64(0);
+    row.stream_id = q.int64(1);
+    row.actor_id = q.int64(2);
+    row.actor_username = q.text(3);
+    const std::string action = q.text(4);
+    const auto kind = parse_moderation_kind(action);
+    if (!kind) throw StoreError("moderation_actions.action holds an unknown value '" + action + "'", 0);
+    row.action = *kind;
+    row.target_id = q.int64(5);
+    row.target_username = q.text(6);
+    if (!q.is_null(7)) row.reason = q.text(7);
+    row.seconds = q.optional_int64(8);
+    row.comment_id = q.optional_int64(9);
+    row.created_at = from_ms(q.int64(10));
+    return row;
+}
+
 }  // namespace
+
+const char* moderation_kind_name(ModerationKind kind) {
+    switch (kind) {
+        case ModerationKind::Warn: return "warn";
+        case ModerationKind::DeleteComment: return "delete_comment";
+        case ModerationKind::Timeout: return "timeout";
+        case ModerationKind::Kick: return "kick";
+        case ModerationKind::AddModerator: return "add_moderator";
+        case ModerationKind::RemoveModerator: return "remove_moderator";
+        case ModerationKind::AddVip: return "add_vip";
+        case ModerationKind::RemoveVip: return "remove_vip";
+    }
+    return "warn";
+}
+
+std::optional<ModerationKind> parse_moderation_kind(std::string_view name) {
+    for (auto kind : {ModerationKind::Warn, ModerationKind::DeleteComment, ModerationKind::Timeout,
+                      ModerationKind::Kick, ModerationKind::AddModerator, ModerationKind::RemoveModerator,
+                      ModerationKind::AddVip, ModerationKind::RemoveVip})
+        if (name == moderation_kind_name(kind)) return kind;
+    return std::nullopt;
+}
 
 const char* sanction_kind_name(SanctionKind kind) {
     switch (kind) {
@@ -420,6 +466,44 @@ std::vector<SanctionRow> Store::active_sanctions(StreamId stream, TimePoint now)
                                    q.int64(5), from_ms(q.int64(6))});
     }
     return rows;
+}
+
+// ---- moderation log ----
+
+ModerationActionRow Store::add_moderation_action(const ModerationActionRow& row) {
+    auto q = db_->query(
+        "INSERT INTO moderation_actions (live_stream_id, actor_id, action, target_id, reason, seconds, comment_id,"
+        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id");
+    q.bind(1, row.stream_id).bind(2, row.actor_id).bind(3, std::string_view(moderation_kind_name(row.action)));
+    q.bind(4, row.target_id);
+    if (row.reason)
+        q.bind(5, std::string_view(*row.reason));
+    else
+        q.bind(5, std::nullopt);
+    q.bind(6, row.seconds).bind(7, row.comment_id).bind(8, to_ms(row.created_at));
+    if (!q.step()) throw StoreError("created moderation action has no id", 0);
+    const std::int64_t id = q.int64(0);
+    q.run();
+    auto read = db_->query(MODERATION_SELECT "WHERE m.id = ?1");
+    read.bind_all(id);
+    if (!read.step()) throw StoreError("created moderation action is not readable back", 0);
+    return read_moderation_action(read);
+}
+
+std::vector<ModerationActionRow> Store::list_moderation_actions(StreamId stream, int limit, int offset) {
+    auto q = db_->query(MODERATION_SELECT
+                       "WHERE m.live_stream_id = ?1 ORDER BY m.created_at DESC, m.id DESC LIMIT ?2 OFFSET ?3");
+    q.bind_all(stream, non_negative(limit), non_negative(offset));
+    std::vector<ModerationActionRow> rows;
+    while (q.step()) rows.push_back(read_moderation_action(q));
+    return rows;
+}
+
+int Store::count_moderation_actions(StreamId stream) {
+    auto q = db_->query("SELECT COUNT(*) FROM moderation_actions WHERE live_stream_id = ?1");
+    q.bind_all(stream);
+    q.step();
+    return q.integer(0);
 }
 
 // ---- statistics ----

@@ -95,6 +95,25 @@ struct StreamKeyRow {
     TimePoint created_at;
 };
 
+// One row of the moderation log (migration 0004). Usernames are read back through the users table.
+enum class ModerationKind { Warn, DeleteComment, Timeout, Kick, AddModerator, RemoveModerator, AddVip, RemoveVip };
+const char* moderation_kind_name(ModerationKind kind);  // "warn", "delete_comment", "timeout", ... as stored
+std::optional<ModerationKind> parse_moderation_kind(std::string_view name);
+
+struct ModerationActionRow {
+    std::int64_t id = 0;  // set by the store
+    StreamId stream_id = 0;
+    UserId actor_id = 0;
+    std::string actor_username;  // read back; ignored when adding
+    ModerationKind action = ModerationKind::Warn;
+    UserId target_id = 0;
+    std::string target_username;  // read back; ignored when adding
+    std::optional<std::string> reason;
+    std::optional<std::int64_t> seconds;      // timeouts and kicks
+    std::optional<CommentId> comment_id;      // delete_comment
+    TimePoint created_at;
+};
+
 struct RoleLists {
     std::vector<User> moderators;  // in the order they were appointed
     std::vector<User> vips;
@@ -157,6 +176,13 @@ public:
     // Deletes every sanction of that kind for that user in that stream, active or not; returns how many.
     int lift_sanctions(StreamId stream, UserId user, SanctionKind kind);
     std::vector<SanctionRow> active_sanctions(StreamId stream, TimePoint now);  // until > now, oldest first
+
+    // ---- moderation log ----
+    // Stores the row (its id and usernames are ignored) and returns it as read back.
+    ModerationActionRow add_moderation_action(const ModerationActionRow& row);
+    // Newest first (created_at desc, id desc); limit and offset below 0 count as 0.
+    std::vector<ModerationActionRow> list_moderation_actions(StreamId stream, int limit, int offset);
+    int count_moderation_actions(StreamId stream);
 
     // ---- statistics ----
     void add_viewer_sample(StreamId stream, TimePoint at, int viewers);

@@ -4,6 +4,7 @@
 #include "http/async_db.hpp"
 #include "live/chat_rules.hpp"
 #include "live/stream_lifecycle.hpp"
+#include "ws/moderation_log.hpp"
 #include "ws/room_registry.hpp"
 
 namespace redred::ws {
@@ -140,6 +141,11 @@ void Room::on_media_server(bool up) {
 
 void Room::release_if_unused() {
     net::post(strand_, [self = shared_from_this()] { self->forget_if_unused(); });
+}
+
+store::ModerationKind Room::role_change_kind(bool moderator, bool add) {
+    if (moderator) return add ? store::ModerationKind::AddModerator : store::ModerationKind::RemoveModerator;
+    return add ? store::ModerationKind::AddVip : store::ModerationKind::RemoveVip;
 }
 
 Json Room::roles_event(const store::RoleLists& roles) {
@@ -334,11 +340,19 @@ void Room::apply(const Json& event) {
             send(sender, ack);
         }
     } else if (kind == "timeout") {
-        sanctions_.add(live::Sanction{event.value("u", live::UserId{0}), live::SanctionKind::Timeout,
+        const auto user = event.value("u", live::UserId{0});
+        sanctions_.add(live::Sanction{user, live::SanctionKind::Timeout,
                                       from_unix_ms(event.value("until", std::int64_t{0}))});
         broadcast(serialize(event["m"]));
+        if (auto notice = event.find("notice"); notice != event.end()) {  // the user's own copy, with the reason
+            auto frame = serialize(*notice);
+            for (auto& [c, m] : members_)
+                if (m.user && m.user->id == user) send_message(c, frame);
+        }
     } else if (kind == "kick") {
         apply_kick(event);
+    } else if (kind == "warn") {
+        apply_warn(event);
     } else if (kind == "roles") {
         apply_roles(store::RoleLists{parse_users(event.value("moderators", Json())),
                                      parse_users(event.value("vips", Json()))});
@@ -354,6 +368,8 @@ void Room::apply(const Json& event) {
     } else if (kind == "ended") {
         apply_ended(event);
     }
+    // A recorded moderation action: the streamer's and moderators' moderation log, live.
+    if (auto log = event.find("log"); log != event.end() && log->is_object()) send_to_moderators(serialize(*log));
 }
 
 void Room::apply_join(std::uint64_t connection, const live::Viewer& viewer) {
@@ -411,6 +427,22 @@ void Room::apply_kick(const Json& event) {
         if (media_) media_->on_kicked(c);  // the video stops now, not when the socket closes
         send_message(c, notice);
         close_member(c, kCloseKicked, "kicked");
+    }
+}
+
+void Room::apply_warn(const Json& event) {
+    const auto user = event.value("u", live::UserId{0});
+    auto notice = serialize(event["notice"]);
+    for (auto& [c, m] : members_)
+        if (m.user && m.user->id == user) send_message(c, notice);
+    send_to_moderators(serialize(event["m"]), user);
+}
+
+void Room::send_to_moderators(const Message& message, std::optional<live::UserId> except_user) {
+    for (auto& [c, m] : members_) {
+        if (m.role != Role::Streamer && m.role != Role::Moderator) continue;
+        if (except_user && m.user && m.user->id == *except_user) continue;
+        send_message(c, message);
     }
 }
 
@@ -756,6 +788,8 @@ net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t 
         co_await self->on_sanction(from, std::move(msg), ref, Action::TimeoutUser);
     } else if (type == "kick_user") {
         co_await self->on_sanction(from, std::move(msg), ref, Action::KickUser);
+    } else if (type == "warn_user") {
+        co_await self->on_warn(from, std::move(msg), ref);
     } else if (type == "add_moderator" || type == "remove_moderator" || type == "add_vip" || type == "remove_vip") {
         co_await self->on_role_change(from, std::move(msg), ref, type);
     } else if (type == "get_viewers") {
@@ -922,20 +956,28 @@ net::awaitable<void> Room::on_delete_comment(std::uint64_t from, Json msg, Json 
             co_return;
         }
     }
-    auto delete_it = [id, comment, by, now](store::Store& s) -> Result<bool> {
+    ModerationChange delete_it = [id, comment, by, now](store::Store& s) -> Result<bool> {
         return s.delete_comment(id, comment, by, now);
     };
-    auto deleted = co_await db::write<bool>(ctx_.database, delete_it);
-    if (!deleted) {
-        reply_error(from, deleted.error(), ref);
+    store::ModerationActionRow entry;
+    entry.stream_id = id;
+    entry.actor_id = by;
+    entry.action = store::ModerationKind::DeleteComment;
+    entry.target_id = author;
+    entry.comment_id = comment;
+    entry.created_at = now;
+    auto recorded = co_await record_moderation_action(ctx_, entry, delete_it);
+    if (!recorded) {
+        reply_error(from, recorded.error(), ref);
         co_return;
     }
-    if (!*deleted) {
+    if (!recorded->has_value()) {
         reply_error(from, make_error(Errc::NotFound, "no such comment in this stream", "comment_id"), ref);
         co_return;
     }
     Json say{{"k", "say"},
-             {"m", {{"type", "comment_deleted"}, {"comment_id", comment}, {"by", member.user->username}}}};
+             {"m", {{"type", "comment_deleted"}, {"comment_id", comment}, {"by", member.user->username}}},
+             {"log", moderation_action_json(**recorded)}};
     co_await emit(say);
 }
 
@@ -975,6 +1017,11 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
         }
         duration = *valid;
     }
+    auto reason = reason_field(msg);
+    if (!reason) {
+        reply_error(from, reason.error(), ref);
+        co_return;
+    }
     auto target = co_await target_user(msg);
     if (!target) {
         reply_error(from, target.error(), ref);
@@ -991,15 +1038,26 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
     const auto id = stream_id_;
     const auto by = member.user->id;
     const auto kind = kick ? store::SanctionKind::Kick : store::SanctionKind::Timeout;
-    auto add_sanction_job = [id, user, kind, until, by, now](store::Store& s) -> Result<Ok> {
+    ModerationChange add_sanction_job = [id, user, kind, until, by, now](store::Store& s) -> Result<bool> {
         s.add_sanction(id, user.id, kind, until, by, now);
-        return Ok{};
+        return true;
     };
-    auto saved = co_await db::write<Ok>(ctx_.database, add_sanction_job);
-    if (!saved) {
-        reply_error(from, saved.error(), ref);
+    store::ModerationActionRow entry;
+    entry.stream_id = id;
+    entry.actor_id = by;
+    entry.action = kick ? store::ModerationKind::Kick : store::ModerationKind::Timeout;
+    entry.target_id = user.id;
+    entry.reason = *reason;
+    entry.seconds = duration.count();
+    entry.created_at = now;
+    auto recorded = co_await record_moderation_action(ctx_, entry, add_sanction_job);
+    if (!recorded || !recorded->has_value()) {
+        reply_error(from, recorded ? make_error(Errc::Unavailable, "the action could not be stored, try again")
+                                   : recorded.error(), ref);
         co_return;
     }
+    const Json log = moderation_action_json(**recorded);
+    const Json reason_json = *reason ? Json(**reason) : Json(nullptr);
     const std::string& by_name = member.user->username;
     if (!kick) {
         Json timeout{{"k", "timeout"},
@@ -1010,7 +1068,14 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
                        {"username", user.username},
                        {"seconds", duration.count()},
                        {"until", live::to_unix_seconds(until)},
-                       {"by", by_name}}}};
+                       {"by", by_name}}},
+                     {"notice",
+                      {{"type", "timed_out"},
+                       {"reason", reason_json},
+                       {"seconds", duration.count()},
+                       {"until", live::to_unix_seconds(until)},
+                       {"by", by_name}}},
+                     {"log", log}};
         co_await emit(timeout);
         co_return;
     }
@@ -1020,12 +1085,72 @@ net::awaitable<void> Room::on_sanction(std::uint64_t from, Json msg, Json ref, A
                     {"until", to_unix_ms(until)},
                     {"notice",
                      {{"type", "kicked"},
-                      {"reason", "removed from this stream"},
+                      {"reason", *reason ? Json(**reason) : Json("removed from this stream")},
                       {"until", live::to_unix_seconds(until)},
                       {"by", by_name}}},
-                    {"m", {{"type", "user_kicked"}, {"username", user.username}, {"by", by_name}}}};
+                    {"m", {{"type", "user_kicked"}, {"username", user.username}, {"by", by_name}}},
+                    {"log", log}};
     co_await emit(kick_event);
     logger()->info("user kicked stream={} user={} by={}", stream_id_, user.username, by_name);
+}
+
+net::awaitable<void> Room::on_warn(std::uint64_t from, Json msg, Json ref) {
+    const Member member = members_[from];
+    if (auto ok = live::require(member.role, Action::WarnUser); !ok) {
+        reply_error(from, ok.error(), ref);
+        co_return;
+    }
+    auto reason = reason_field(msg);
+    if (!reason) {
+        reply_error(from, reason.error(), ref);
+        co_return;
+    }
+    auto target = co_await target_user(msg);
+    if (!target) {
+        reply_error(from, target.error(), ref);
+        co_return;
+    }
+    auto [user, target_role] = *target;
+    if (auto ok = live::check_moderation(member.role, Action::WarnUser, target_role, user.id == member.user->id);
+        !ok) {
+        reply_error(from, ok.error(), ref);
+        co_return;
+    }
+    store::ModerationActionRow entry;
+    entry.stream_id = stream_id_;
+    entry.actor_id = member.user->id;
+    entry.action = store::ModerationKind::Warn;
+    entry.target_id = user.id;
+    entry.reason = *reason;
+    entry.created_at = Clock::now();
+    ModerationChange nothing_else = [](store::Store&) -> Result<bool> { return true; };  // the log row is the warning
+    auto recorded = co_await record_moderation_action(ctx_, entry, nothing_else);
+    if (!recorded || !recorded->has_value()) {
+        reply_error(from, recorded ? make_error(Errc::Unavailable, "the warning could not be stored, try again")
+                                   : recorded.error(), ref);
+        co_return;
+    }
+    const std::string& by_name = member.user->username;
+    const Json reason_json = *reason ? Json(**reason) : Json(nullptr);
+    // To the warned account's connections wherever they are, and to the streamer and moderators.
+    Json warn_event{{"k", "warn"},
+                    {"u", user.id},
+                    {"notice", {{"type", "warned"}, {"reason", reason_json}, {"by", by_name}}},
+                    {"m", {{"type", "user_warned"}, {"username", user.username}, {"reason", reason_json}, {"by", by_name}}},
+                    {"log", moderation_action_json(**recorded)}};
+    co_await emit(warn_event);
+    logger()->info("user warned stream={} user={} by={}", stream_id_, user.username, by_name);
+}
+
+net::awaitable<Result<std::optional<store::ModerationActionRow>>> Room::record_moderation_action(
+    LiveContext& ctx, store::ModerationActionRow entry, ModerationChange change) {
+    auto record_job = [entry, change](store::Store& s) -> Result<std::optional<store::ModerationActionRow>> {
+        auto changed = change(s);
+        if (!changed) return changed.error();
+        if (!*changed) return std::optional<store::ModerationActionRow>();
+        return std::optional<store::ModerationActionRow>(s.add_moderation_action(entry));
+    };
+    co_return co_await db::write<std::optional<store::ModerationActionRow>>(ctx.database, record_job);
 }
 
 net::awaitable<void> Room::on_role_change(std::uint64_t from, Json msg, Json ref, std::string type) {
@@ -1048,19 +1173,29 @@ net::awaitable<void> Room::on_role_change(std::uint64_t from, Json msg, Json ref
     }
     const auto id = stream_id_;
     const auto now = Clock::now();
-    auto change_role_job = [id, user, now, moderator, add](store::Store& s) -> Result<store::RoleLists> {
+    auto roles = std::make_shared<store::RoleLists>();  // filled by the job, read once it committed
+    ModerationChange change_role_job = [id, user, now, moderator, add, roles](store::Store& s) -> Result<bool> {
+        bool changed;
         if (moderator)
-            add ? s.add_moderator(id, user.id, now) : s.remove_moderator(id, user.id);
+            changed = add ? s.add_moderator(id, user.id, now) : s.remove_moderator(id, user.id);
         else
-            add ? s.add_vip(id, user.id, now) : s.remove_vip(id, user.id);
-        return s.roles(id);
+            changed = add ? s.add_vip(id, user.id, now) : s.remove_vip(id, user.id);
+        *roles = s.roles(id);
+        return changed;
     };
-    auto roles = co_await db::write<store::RoleLists>(ctx_.database, change_role_job);
-    if (!roles) {
-        reply_error(from, roles.error(), ref);
+    store::ModerationActionRow entry;
+    entry.stream_id = id;
+    entry.actor_id = member.user->id;
+    entry.action = role_change_kind(moderator, add);
+    entry.target_id = user.id;
+    entry.created_at = now;
+    auto recorded = co_await record_moderation_action(ctx_, entry, change_role_job);
+    if (!recorded) {
+        reply_error(from, recorded.error(), ref);
         co_return;
     }
     Json roles_changed = roles_event(*roles);
+    if (recorded->has_value()) roles_changed["log"] = moderation_action_json(**recorded);
     co_await emit(roles_changed);
 }
 

@@ -9,6 +9,7 @@
 // applies the same events in the same order: presence (all the cluster's connections), sanctions, roles and
 // the stream's status are the same everywhere, and each process delivers to its own sockets only.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,7 @@ public:
     // Events other code publishes (RoomRegistry::publish).
     static Json roles_event(const store::RoleLists& roles);
     static Json ended_event(live::TimePoint at, const std::string& reason);
+    static store::ModerationKind role_change_kind(bool moderator, bool add);
 
     // WHIP and WHEP (docs/API.md), run on the strand: co_spawn(room->strand(), Room::whip_publish(room, ...)).
     static net::awaitable<Result<MediaSessionAnswer>> whip_publish(std::shared_ptr<Room> self, std::string offer);
@@ -78,6 +80,16 @@ public:
     static net::awaitable<Result<Ok>> whep_trickle(std::shared_ptr<Room> self, std::string session,
                                                    media::sdp::Fragment fragment);
     static net::awaitable<Result<Ok>> whep_stop(std::shared_ptr<Room> self, std::string session);
+
+    // The one place a moderation action (warn, delete, timeout, kick, add/remove moderator or VIP) is
+    // recorded, from the WebSocket and REST alike. Runs `change`, the action's own write (false: nothing
+    // changed, so nothing is recorded), and stores `entry` in the same transaction; returns the stored row
+    // (nullopt when nothing changed) once committed, so an action is announced only after its log row is
+    // durable. Callers put moderation_action_json(row) in the action's room event as "log": every process
+    // shows it to its streamer and moderators (`moderation_action`). Any thread; the row is written once.
+    using ModerationChange = std::function<Result<bool>(store::Store&)>;
+    static net::awaitable<Result<std::optional<store::ModerationActionRow>>> record_moderation_action(
+        LiveContext& ctx, store::ModerationActionRow entry, ModerationChange change);
 
     // Run on the strand (co_spawn(room->strand(), ..., use_awaitable)).
     static net::awaitable<Json> viewer_list(std::shared_ptr<Room> self);
@@ -108,6 +120,10 @@ private:
     void apply_join(std::uint64_t connection, const live::Viewer& viewer);
     void apply_leave(std::uint64_t connection);
     void apply_kick(const Json& event);
+    void apply_warn(const Json& event);
+    // To this process's connections of the streamer and moderators (the moderation log, user_warned),
+    // except `except_user`'s.
+    void send_to_moderators(const Message& message, std::optional<live::UserId> except_user = std::nullopt);
     void apply_ended(const Json& event);
     bool is_local(std::uint64_t connection) const { return members_.count(connection) > 0; }
     std::optional<std::uint64_t> streamer() const { return presence_.streamer_connection(); }
@@ -122,6 +138,7 @@ private:
     net::awaitable<void> on_comment(std::uint64_t from, Json msg, Json ref);
     net::awaitable<void> on_delete_comment(std::uint64_t from, Json msg, Json ref);
     net::awaitable<void> on_sanction(std::uint64_t from, Json msg, Json ref, live::Action action);
+    net::awaitable<void> on_warn(std::uint64_t from, Json msg, Json ref);
     net::awaitable<void> on_role_change(std::uint64_t from, Json msg, Json ref, std::string type);
     net::awaitable<void> on_signal(std::uint64_t from, const std::string& type, Json msg, const Json& ref);
 

@@ -329,7 +329,8 @@ TEST(StoreMigrationsPostgres, ProcessesStartingTogetherMigrateOnce) {
     auto conn = fresh.connect();
     EXPECT_EQ(test_support::count_rows(*conn, "schema_migrations"), latest);
     for (const char* table : {"users", "sessions", "live_streams", "live_stream_comments", "stream_moderators",
-                              "stream_vips", "stream_sanctions", "viewer_samples", "recordings", "stream_keys"}) {
+                              "stream_vips", "stream_sanctions", "viewer_samples", "recordings", "stream_keys",
+                              "moderation_actions"}) {
         auto q = conn->query("SELECT 1 FROM information_schema.tables WHERE table_name = ?1");
         q.bind_all(std::string_view(table));
         EXPECT_TRUE(q.step()) << table;
@@ -691,6 +692,94 @@ TEST_P(StoreTest, SanctionsExpireAndCanBeLifted) {
     EXPECT_TRUE(store_.active_sanctions(stream, at(60'000)).empty());
 }
 
+TEST_P(StoreTest, ModerationLogIsReadNewestFirstWithNames) {
+    const UserId alice = user("alice");
+    const UserId mod = user("mod");
+    const UserId bob = user("bob");
+    const StreamId stream = store_.create_stream(alice, "t", "", at(1000)).id;
+    const StreamId other = store_.create_stream(alice, "t", "", at(1000)).id;
+    const CommentId comment = store_.add_comment(stream, bob, "rude", at(1500)).id;
+
+    auto entry = [&](UserId actor, ModerationKind action, UserId target, std::int64_t ms) {
+        ModerationActionRow row;
+        row.stream_id = stream;
+        row.actor_id = actor;
+        row.action = action;
+        row.target_id = target;
+        row.created_at = at(ms);
+        return row;
+    };
+    ModerationActionRow warn = entry(mod, ModerationKind::Warn, bob, 2000);
+    warn.reason = "¡basta! 🙅";
+    const ModerationActionRow stored = store_.add_moderation_action(warn);
+    EXPECT_GT(stored.id, 0);
+    EXPECT_EQ(stored.stream_id, stream);
+    EXPECT_EQ(stored.actor_username, "mod");
+    EXPECT_EQ(stored.target_username, "bob");
+    EXPECT_EQ(stored.action, ModerationKind::Warn);
+    EXPECT_EQ(stored.reason, std::optional<std::string>("¡basta! 🙅"));
+    EXPECT_EQ(stored.seconds, std::nullopt);
+    EXPECT_EQ(stored.comment_id, std::nullopt);
+    EXPECT_EQ(stored.created_at, at(2000));
+
+    ModerationActionRow deleted = entry(mod, ModerationKind::DeleteComment, bob, 3000);
+    deleted.comment_id = comment;
+    store_.add_moderation_action(deleted);
+    ModerationActionRow timeout = entry(alice, ModerationKind::Timeout, bob, 3000);  // same millisecond
+    timeout.seconds = 60;
+    timeout.reason = "spam";
+    store_.add_moderation_action(timeout);
+    store_.add_moderation_action(entry(alice, ModerationKind::AddModerator, mod, 4000));
+    ModerationActionRow elsewhere = entry(alice, ModerationKind::Kick, bob, 5000);
+    elsewhere.stream_id = other;
+    elsewhere.seconds = 600;
+    store_.add_moderation_action(elsewhere);
+
+    auto log = store_.list_moderation_actions(stream, 10, 0);
+    ASSERT_EQ(log.size(), 4u);
+    EXPECT_EQ(log[0].action, ModerationKind::AddModerator);
+    EXPECT_EQ(log[0].actor_username, "alice");
+    EXPECT_EQ(log[0].target_username, "mod");
+    EXPECT_EQ(log[1].action, ModerationKind::Timeout);  // the later insert first within one millisecond
+    EXPECT_EQ(log[1].seconds, std::optional<std::int64_t>(60));
+    EXPECT_EQ(log[1].reason, std::optional<std::string>("spam"));
+    EXPECT_EQ(log[2].action, ModerationKind::DeleteComment);
+    EXPECT_EQ(log[2].comment_id, std::optional<CommentId>(comment));
+    EXPECT_EQ(log[2].reason, std::nullopt);
+    EXPECT_EQ(log[3].action, ModerationKind::Warn);
+    EXPECT_EQ(store_.count_moderation_actions(stream), 4);
+    EXPECT_EQ(store_.count_moderation_actions(other), 1);
+
+    auto page = store_.list_moderation_actions(stream, 2, 2);
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].action, ModerationKind::DeleteComment);
+    EXPECT_EQ(page[1].action, ModerationKind::Warn);
+    EXPECT_TRUE(store_.list_moderation_actions(stream, 10, 4).empty());
+    EXPECT_EQ(store_.list_moderation_actions(other, 10, 0)[0].action, ModerationKind::Kick);
+}
+
+TEST_P(StoreTest, ModerationKindsHaveStableNames) {
+    for (auto kind : {ModerationKind::Warn, ModerationKind::DeleteComment, ModerationKind::Timeout,
+                      ModerationKind::Kick, ModerationKind::AddModerator, ModerationKind::RemoveModerator,
+                      ModerationKind::AddVip, ModerationKind::RemoveVip})
+        EXPECT_EQ(parse_moderation_kind(moderation_kind_name(kind)), kind);
+    EXPECT_STREQ(moderation_kind_name(ModerationKind::DeleteComment), "delete_comment");
+    EXPECT_STREQ(moderation_kind_name(ModerationKind::RemoveVip), "remove_vip");
+    EXPECT_EQ(parse_moderation_kind("ban"), std::nullopt);
+    // The table refuses names the code does not know.
+    const UserId alice = user("alice");
+    const StreamId stream = store_.create_stream(alice, "t", "", at(1000)).id;
+    auto insert = [&](std::string_view action) {
+        store_.connection()
+            .query("INSERT INTO moderation_actions (live_stream_id, actor_id, action, target_id, created_at)"
+                   " VALUES (?1, ?2, ?3, ?2, 1)")
+            .bind_all(stream, alice, action)
+            .run();
+    };
+    EXPECT_NO_THROW(insert("kick"));
+    EXPECT_THROW(insert("ban"), StoreError);
+}
+
 TEST_P(StoreTest, ViewerSamplesComeBackInTimeOrder) {
     const StreamId stream = store_.create_stream(user("alice"), "t", "", at(1000)).id;
     store_.add_viewer_sample(stream, at(3000), 5);
@@ -759,6 +848,8 @@ TEST_P(StoreTest, HotQueriesUseIndexesInsteadOfSorting) {
                          " WHERE c.live_stream_id = 1 AND c.deleted_at IS NULL ORDER BY c.created_at, c.id LIMIT 50"
                          " OFFSET 10"),
              "SELECT at FROM viewer_samples WHERE live_stream_id = 1 ORDER BY at, " + sample_order,
+             std::string("SELECT m.action, a.username FROM moderation_actions m JOIN users a ON a.id = m.actor_id"
+                         " WHERE m.live_stream_id = 1 ORDER BY m.created_at DESC, m.id DESC LIMIT 20"),
          }) {
         const std::string text = plan(sql);
         if (sqlite) {

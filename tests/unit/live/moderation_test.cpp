@@ -60,6 +60,34 @@ TEST(ValidateTimeoutSeconds, AcceptsOneSecondToSevenDays) {
     }
 }
 
+TEST(ValidateReason, IsOptionalAndTrimmed) {
+    EXPECT_EQ(*validate_reason(""), std::nullopt);
+    EXPECT_EQ(*validate_reason(" \t\u3000 "), std::nullopt);  // only spaces: no reason
+    EXPECT_EQ(*validate_reason("  spam links  "), std::optional<std::string>("spam links"));
+    EXPECT_EQ(*validate_reason("déjà vu 🙂"), std::optional<std::string>("déjà vu 🙂"));
+}
+
+TEST(ValidateReason, AcceptsTwoHundredCharactersAndRefusesMore) {
+    std::string at_limit;
+    for (int i = 0; i < 200; ++i) at_limit += "é";  // 200 characters, 400 bytes
+    EXPECT_EQ(*validate_reason(at_limit), std::optional<std::string>(at_limit));
+    EXPECT_EQ(*validate_reason("  " + at_limit + "  "), std::optional<std::string>(at_limit));
+    const auto too_long = validate_reason(at_limit + "x");
+    ASSERT_FALSE(too_long.ok());
+    EXPECT_EQ(too_long.error().code, Errc::BadInput);
+    EXPECT_EQ(too_long.error().field, "reason");
+    EXPECT_EQ(too_long.error().message, "reasons must be at most 200 characters");
+}
+
+TEST(ValidateReason, RefusesControlCharactersAndInvalidUtf8) {
+    for (std::string bad : {std::string("line\nbreak"), std::string("nul\0byte", 8), std::string("\xff\xfe")}) {
+        const auto result = validate_reason(bad);
+        ASSERT_FALSE(result.ok()) << bad;
+        EXPECT_EQ(result.error().code, Errc::BadInput);
+        EXPECT_EQ(result.error().field, "reason");
+    }
+}
+
 TEST(Sanctions, KindsHaveStableNames) {
     EXPECT_STREQ(sanction_kind_name(SanctionKind::Timeout), "timeout");
     EXPECT_STREQ(sanction_kind_name(SanctionKind::Kick), "kick");

@@ -28,6 +28,8 @@ const ExpectedRow kExpected[] = {
     {Action::WatchStream,       /* Ver stream        */ Y, Y, Y, Y, Y},
     {Action::Comment,           /* Comentar          */ Y, Y, Y, Y, N},
     {Action::ViewViewerList,    /* Lista de viewers  */ Y, Y, N, N, N},
+    {Action::WarnUser,          /* Advertencia       */ Y, Y, N, N, N},
+    {Action::ViewModerationLog, /* Registro de mod.  */ Y, Y, N, N, N},
 };
 
 TEST(Permissions, EveryRoleAndActionMatchesTheSeedTable) {
@@ -46,6 +48,8 @@ TEST(Permissions, ActionNamesAreStableSnakeCase) {
     EXPECT_STREQ(action_name(Action::StartStream), "start_stream");
     EXPECT_STREQ(action_name(Action::TimeoutUser), "timeout_user");
     EXPECT_STREQ(action_name(Action::ViewViewerList), "view_viewer_list");
+    EXPECT_STREQ(action_name(Action::WarnUser), "warn_user");
+    EXPECT_STREQ(action_name(Action::ViewModerationLog), "view_moderation_log");
     for (Action action : kAllActions) EXPECT_STRNE(action_name(action), "unknown");
 }
 
@@ -110,6 +114,22 @@ TEST(CheckModeration, FollowsTheRulesOfWhoMayModerateWhom) {
          "guests have no account, so they cannot be timed out"},
         {"guest cannot be appointed", Role::Streamer, Action::AppointModerator, Role::Guest, false,
          Errc::BadInput, "guests have no account, so they cannot be appointed moderator"},
+        // The warning step: the same limits as a timeout.
+        {"streamer warns a viewer", Role::Streamer, Action::WarnUser, Role::Viewer, false, {}, ""},
+        {"streamer warns a moderator", Role::Streamer, Action::WarnUser, Role::Moderator, false, {}, ""},
+        {"moderator warns a VIP", Role::Moderator, Action::WarnUser, Role::Vip, false, {}, ""},
+        {"viewer cannot warn", Role::Viewer, Action::WarnUser, Role::Viewer, false, Errc::Forbidden,
+         "viewers cannot warn users"},
+        {"VIP cannot warn", Role::Vip, Action::WarnUser, Role::Viewer, false, Errc::Forbidden,
+         "VIPs cannot warn users"},
+        {"moderator cannot warn a moderator", Role::Moderator, Action::WarnUser, Role::Moderator, false,
+         Errc::Forbidden, "moderators cannot warn other moderators; only the streamer can"},
+        {"moderator cannot warn the streamer", Role::Moderator, Action::WarnUser, Role::Streamer, false,
+         Errc::Forbidden, "the streamer cannot be moderated in their own stream"},
+        {"streamer cannot warn themselves", Role::Streamer, Action::WarnUser, Role::Streamer, true,
+         Errc::Forbidden, "you cannot warn yourself"},
+        {"guest cannot be warned", Role::Moderator, Action::WarnUser, Role::Guest, false, Errc::BadInput,
+         "guests have no account, so they cannot be warned"},
     };
     for (const ModerationCase& c : cases) {
         SCOPED_TRACE(c.name);

@@ -83,6 +83,59 @@ export async function getStreamStats(id: number, signal?: AbortSignal): Promise<
   };
 }
 
+/** One entry of a stream's moderation log (GET /api/live/<id>/moderation/, WS `moderation_action`). */
+export interface ModerationEntry {
+  id: number;
+  action: ModerationActionName;
+  by: string;
+  username: string;
+  reason: string | null;
+  seconds: number | null;
+  commentId: number | null;
+  createdAt: number;
+}
+
+export type ModerationActionName =
+  | 'warn'
+  | 'delete_comment'
+  | 'timeout'
+  | 'kick'
+  | 'add_moderator'
+  | 'remove_moderator'
+  | 'add_vip'
+  | 'remove_vip';
+
+export const reasonMaxLength = 200;
+
+export interface ModerationPage {
+  results: ModerationEntry[];
+  count: number;
+}
+
+/** The stream's moderation log, newest first (streamer and moderators only). */
+export async function getModerationLog(id: number, limit: number, offset: number, signal?: AbortSignal): Promise<ModerationPage> {
+  const raw = await requestJson(`/api/live/${id}/moderation/?limit=${limit}&offset=${offset}`, { signal });
+  if (!isRecord(raw) || !Array.isArray(raw.results)) throw badResponse('moderation log');
+  return {
+    results: raw.results.map(parseModerationEntry).filter((e): e is ModerationEntry => e !== null),
+    count: num(raw.count) ?? 0,
+  };
+}
+
+export function parseModerationEntry(raw: unknown): ModerationEntry | null {
+  if (!isRecord(raw) || typeof raw.id !== 'number' || typeof raw.action !== 'string') return null;
+  return {
+    id: raw.id,
+    action: raw.action as ModerationActionName,
+    by: str(raw.by) ?? '',
+    username: str(raw.username) ?? '',
+    reason: str(raw.reason),
+    seconds: num(raw.seconds),
+    commentId: num(raw.comment_id),
+    createdAt: num(raw.created_at) ?? 0,
+  };
+}
+
 export async function getRtcConfig(signal?: AbortSignal): Promise<RTCIceServer[]> {
   const raw = await requestJson('/api/rtc/config', { signal, timeoutMs: 8000 });
   if (!isRecord(raw) || !Array.isArray(raw.iceServers)) return [];

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import type { Comment, Role } from '../api/live';
+import { reasonMaxLength, type Comment, type Role } from '../api/live';
 import { formatClock } from './format';
-import { canActOn, canDeleteComment, canUseEmotes, roleLabels, timeoutChoices } from './permissions';
+import { canActOn, canDeleteComment, canModerate, canUseEmotes, roleLabels, timeoutChoices } from './permissions';
 import type { Emote } from './useLiveRoom';
 
 export interface ChatPanelProps {
@@ -13,10 +13,14 @@ export interface ChatPanelProps {
   /** Why the box is closed (guest, timed out, removed, ended, disconnected); null when the user may comment. */
   closedReason: 'guest' | 'timed_out' | 'kicked' | 'ended' | 'offline' | null;
   timedOutUntil: number | null;
+  /** Why you were timed out, when the moderator said. */
+  timedOutReason?: string | null;
   onSend: (content: string) => Promise<void>;
   onDelete: (commentId: number) => void;
-  onTimeout: (username: string, seconds: number) => void;
-  onKick: (username: string) => void;
+  /** `reason`: the moderator's optional reason (null when the box is empty), shown to the user concerned. */
+  onWarn: (username: string, reason: string | null) => void;
+  onTimeout: (username: string, seconds: number, reason: string | null) => void;
+  onKick: (username: string, reason: string | null) => void;
 }
 
 const maxCommentLength = 500;
@@ -28,8 +32,19 @@ export function ChatPanel(props: ChatPanelProps) {
   const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
   const listRef = useRef<HTMLOListElement>(null);
   const stickToBottom = useRef(true);
+
+  // Moderation from a comment uses the reason typed above the chat (optional), then clears it.
+  const takeReason = () => {
+    const text = reason.trim();
+    setReason('');
+    return text === '' ? null : text;
+  };
+  const onWarn = (username: string) => props.onWarn(username, takeReason());
+  const onTimeout = (username: string, seconds: number) => props.onTimeout(username, seconds, takeReason());
+  const onKick = (username: string) => props.onKick(username, takeReason());
 
   useEffect(() => {
     const list = listRef.current;
@@ -58,6 +73,23 @@ export function ChatPanel(props: ChatPanelProps) {
       <h2 id="chat-heading" className="card__title">
         Chat
       </h2>
+      {canModerate(myRole) && (
+        <div className="chat__reason">
+          <label className="visually-hidden" htmlFor="moderation-reason">
+            Reason for a warning, timeout or kick (optional)
+          </label>
+          <input
+            id="moderation-reason"
+            className="input input--small"
+            data-testid="moderation-reason"
+            value={reason}
+            maxLength={reasonMaxLength}
+            placeholder="Reason for warn / time out / kick (optional)"
+            autoComplete="off"
+            onChange={(event) => setReason(event.target.value)}
+          />
+        </div>
+      )}
       <ol
         className="chat__list"
         ref={listRef}
@@ -79,8 +111,9 @@ export function ChatPanel(props: ChatPanelProps) {
             myRole={myRole}
             myName={myName}
             onDelete={props.onDelete}
-            onTimeout={props.onTimeout}
-            onKick={props.onKick}
+            onWarn={onWarn}
+            onTimeout={onTimeout}
+            onKick={onKick}
           />
         ))}
       </ol>
@@ -90,7 +123,8 @@ export function ChatPanel(props: ChatPanelProps) {
         </p>
       ) : closedReason === 'timed_out' ? (
         <p className="chat__closed" data-testid="chat-timed-out" role="status">
-          You are timed out{props.timedOutUntil !== null ? ` until ${formatClock(props.timedOutUntil)}` : ''}. You can still watch.
+          You are timed out{props.timedOutUntil !== null ? ` until ${formatClock(props.timedOutUntil)}` : ''}
+          {props.timedOutReason ? ` (${props.timedOutReason})` : ''}. You can still watch.
         </p>
       ) : closedReason === 'kicked' ? (
         <p className="chat__closed" data-testid="chat-kicked">You were removed from this stream; chat is closed.</p>
@@ -154,12 +188,19 @@ function CommentRow({
   myRole,
   myName,
   onDelete,
+  onWarn,
   onTimeout,
   onKick,
-}: { comment: Comment; emotes: Emote[]; myRole: Role | undefined; myName: string | null } & Pick<
-  ChatPanelProps,
-  'onDelete' | 'onTimeout' | 'onKick'
->) {
+}: {
+  comment: Comment;
+  emotes: Emote[];
+  myRole: Role | undefined;
+  myName: string | null;
+  onDelete: (commentId: number) => void;
+  onWarn: (username: string) => void;
+  onTimeout: (username: string, seconds: number) => void;
+  onKick: (username: string) => void;
+}) {
   const own = myName !== null && comment.username === myName;
   const mayDelete = canDeleteComment(myRole, comment.role);
   const mayAct = !own && canActOn(myRole, comment.role);
@@ -186,6 +227,11 @@ function CommentRow({
           {mayDelete && (
             <button type="button" className="link-button" data-testid="comment-delete" onClick={() => onDelete(comment.id)}>
               Delete
+            </button>
+          )}
+          {mayAct && (
+            <button type="button" className="link-button" data-testid="comment-warn" onClick={() => onWarn(comment.username)}>
+              Warn
             </button>
           )}
           {mayAct &&

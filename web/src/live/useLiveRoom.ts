@@ -1,6 +1,17 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { isRecord } from '../api/http';
-import { num, parseComment, parseRole, parseStream, str, type Comment, type LiveStream, type Role } from '../api/live';
+import {
+  num,
+  parseComment,
+  parseModerationEntry,
+  parseRole,
+  parseStream,
+  str,
+  type Comment,
+  type LiveStream,
+  type ModerationEntry,
+  type Role,
+} from '../api/live';
 import { p2pMedia, parseMediaInfo, type MediaInfo } from './mediaMode';
 import { LiveSocket, type FinishReason, type ServerMessage, type SocketPhase } from './socket';
 
@@ -29,7 +40,15 @@ export interface RoomState {
   retryInMs: number | null;
   finish: FinishReason | null;
   kicked: { reason: string; until: number | null; by: string | null } | null;
+  /** The last warning a moderator gave you (`warned`), until dismissed. */
+  warning: { reason: string | null; by: string | null; at: number } | null;
+  /** Why you were timed out (`timed_out`): shown while the timeout lasts. */
+  timeoutReason: { reason: string | null; by: string | null } | null;
+  /** Moderation log entries received live (`moderation_action`, streamer and moderators), newest first. */
+  moderationLog: ModerationEntry[];
   endedAt: number | null;
+  /** The streamer's connection dropped and the stream waits for them (streamer_disconnected) until `until`. */
+  streamerAway: { until: number | null } | null;
   connectionId: string | null;
   stream: LiveStream | null;
   you: You | null;
@@ -50,7 +69,11 @@ const initialState: RoomState = {
   retryInMs: null,
   finish: null,
   kicked: null,
+  warning: null,
+  timeoutReason: null,
+  moderationLog: [],
   endedAt: null,
+  streamerAway: null,
   connectionId: null,
   stream: null,
   you: null,
@@ -166,9 +189,10 @@ export function useLiveRoom(streamId: number, { enabled, onSignal }: LiveRoomOpt
   }, []);
 
   const dismissNotice = useCallback(() => setState((s) => ({ ...s, notice: null })), []);
+  const dismissWarning = useCallback(() => setState((s) => ({ ...s, warning: null })), []);
   const reconnectNow = useCallback(() => socketRef.current?.reconnectNow(), []);
 
-  return { state, send, sendRaw, sendComment, dismissNotice, reconnectNow };
+  return { state, send, sendRaw, sendComment, dismissNotice, dismissWarning, reconnectNow };
 }
 
 function reduce(s: RoomState, m: ServerMessage): RoomState {
@@ -193,8 +217,14 @@ function reduce(s: RoomState, m: ServerMessage): RoomState {
         emotes: Array.isArray(m.emotes) ? m.emotes.filter(isRecord).map(parseEmote) : [],
         media: parseMediaInfo(m.media),
         notice: null,
+        // A streamer_disconnected follows when the stream is waiting for its streamer.
+        streamerAway: null,
       };
     }
+    case 'streamer_disconnected':
+      return { ...s, streamerAway: { until: num(m.until) } };
+    case 'streamer_reconnected':
+      return { ...s, streamerAway: null };
     case 'media_state':
       return { ...s, media: parseMediaInfo(m) };
     case 'viewers_update':
@@ -212,6 +242,15 @@ function reduce(s: RoomState, m: ServerMessage): RoomState {
     }
     case 'kicked':
       return { ...s, kicked: { reason: str(m.reason) ?? '', until: num(m.until), by: str(m.by) } };
+    case 'warned':
+      return { ...s, warning: { reason: str(m.reason), by: str(m.by), at: Date.now() / 1000 } };
+    case 'timed_out':
+      return { ...s, timeoutReason: { reason: str(m.reason), by: str(m.by) } };
+    case 'moderation_action': {
+      const entry = parseModerationEntry(m);
+      if (entry === null || s.moderationLog.some((e) => e.id === entry.id)) return s;
+      return { ...s, moderationLog: [entry, ...s.moderationLog].slice(0, 500) };
+    }
     case 'roles_update': {
       const roles = parseRoles(m);
       const you = s.you;
@@ -235,6 +274,7 @@ function reduce(s: RoomState, m: ServerMessage): RoomState {
     case 'stream_ended':
       return {
         ...s,
+        streamerAway: null,
         endedAt: num(m.ended_at) ?? Date.now() / 1000,
         stream: s.stream === null ? null : { ...s.stream, status: 'ended', endedAt: num(m.ended_at) },
       };

@@ -22,6 +22,7 @@ import { useIceServers } from '../../live/useRtcConfig';
 import { formatBytes } from '../../recording/format';
 import { StudioRecorder, type RecorderStatus } from '../../recording/studioRecorder';
 import { MediaStatus } from './MediaStatus';
+import { ModerationLog } from './ModerationLog';
 import { RecordingPanel } from './RecordingPanel';
 import { StreamKeyPanel } from './StreamKeyPanel';
 import { ViewerList } from './ViewerList';
@@ -99,6 +100,7 @@ function Studio({ initial }: { initial: LiveStream }) {
   const [captureError, setCaptureError] = useState<string | null>(null);
   const [setupPhase, setPhase] = useState<Phase>(initial.status === 'ended' ? 'ended' : 'setup');
   const [actionError, setActionError] = useState<string | null>(null);
+  const [sidePanel, setSidePanel] = useState<'viewers' | 'moderation'>('viewers');
   const [peerStats, setPeerStats] = useState({ total: 0, connected: 0 });
   const peersRef = useRef<StreamerPeers | null>(null);
   const publisherRef = useRef<ServerPublisher | null>(null);
@@ -581,13 +583,49 @@ function Studio({ initial }: { initial: LiveStream }) {
           </div>
           <div className="live-layout__side">
             {phase === 'live' && (
-              <ViewerList
-                viewers={state.viewers}
-                count={state.viewersCount}
-                roles={state.roles}
-                onRefresh={() => void send({ type: 'get_viewers' })}
-                onAction={(message) => void send(message)}
-              />
+              <div className="tabs" role="tablist" aria-label="Studio panels">
+                <button
+                  type="button"
+                  role="tab"
+                  id="tab-viewers"
+                  className={`tabs__tab ${sidePanel === 'viewers' ? 'tabs__tab--active' : ''}`}
+                  aria-selected={sidePanel === 'viewers'}
+                  aria-controls="panel-viewers"
+                  data-testid="tab-viewers"
+                  onClick={() => setSidePanel('viewers')}
+                >
+                  Viewers
+                </button>
+                <button
+                  type="button"
+                  role="tab"
+                  id="tab-moderation"
+                  className={`tabs__tab ${sidePanel === 'moderation' ? 'tabs__tab--active' : ''}`}
+                  aria-selected={sidePanel === 'moderation'}
+                  aria-controls="panel-moderation"
+                  data-testid="tab-moderation"
+                  onClick={() => setSidePanel('moderation')}
+                >
+                  Moderation
+                </button>
+              </div>
+            )}
+            {phase === 'live' && sidePanel === 'viewers' && (
+              <div role="tabpanel" id="panel-viewers" aria-labelledby="tab-viewers">
+                <ViewerList
+                  viewers={state.viewers}
+                  count={state.viewersCount}
+                  roles={state.roles}
+                  onRefresh={() => void send({ type: 'get_viewers' })}
+                  onAction={(message) => void send(message)}
+                />
+              </div>
+            )}
+            {phase === 'live' && sidePanel === 'moderation' && (
+              <section className="card" role="tabpanel" id="panel-moderation" aria-labelledby="tab-moderation">
+                <h2 className="card__title">Moderation log</h2>
+                <ModerationLog streamId={streamId} live={state.moderationLog} />
+              </section>
             )}
             {phase === 'live' && (
               <ChatPanel
@@ -599,8 +637,9 @@ function Studio({ initial }: { initial: LiveStream }) {
                 timedOutUntil={null}
                 onSend={sendComment}
                 onDelete={(commentId) => void send({ type: 'delete_comment', comment_id: commentId })}
-                onTimeout={(username, seconds) => void send({ type: 'timeout_user', username, seconds })}
-                onKick={(username) => void send({ type: 'kick_user', username })}
+                onWarn={(username, reason) => void send({ type: 'warn_user', username, reason })}
+                onTimeout={(username, seconds, reason) => void send({ type: 'timeout_user', username, seconds, reason })}
+                onKick={(username, reason) => void send({ type: 'kick_user', username, reason })}
               />
             )}
           </div>

@@ -1,4 +1,5 @@
-import type { Role } from '../../api/live';
+import { useState } from 'react';
+import { reasonMaxLength, type Role } from '../../api/live';
 import { roleLabels, timeoutChoices } from '../../live/permissions';
 import type { Viewer } from '../../live/useLiveRoom';
 
@@ -10,8 +11,20 @@ export interface ViewerListProps {
   onAction: (message: Record<string, unknown>) => void;
 }
 
-// Who is watching, with role badges and the streamer's actions. Guests have no name, so no actions.
+// Who is watching, with role badges and the streamer's actions. Guests have no name, so no actions. Warnings,
+// timeouts and kicks carry the reason typed above the list (optional), shown to the user concerned.
 export function ViewerList({ viewers, count, roles, onRefresh, onAction }: ViewerListProps) {
+  const [reason, setReason] = useState('');
+  const act = (message: Record<string, unknown>) => {
+    const text = reason.trim();
+    const sanction = message.type === 'warn_user' || message.type === 'timeout_user' || message.type === 'kick_user';
+    if (sanction && text !== '') {
+      onAction({ ...message, reason: text });
+      setReason('');
+    } else {
+      onAction(message);
+    }
+  };
   return (
     <section className="card" aria-labelledby="viewers-heading">
       <div className="card__head">
@@ -22,6 +35,18 @@ export function ViewerList({ viewers, count, roles, onRefresh, onAction }: Viewe
           Refresh
         </button>
       </div>
+      <label className="field">
+        <span className="visually-hidden">Reason for a warning, timeout or kick (optional)</span>
+        <input
+          className="input input--small"
+          data-testid="viewer-reason"
+          value={reason}
+          maxLength={reasonMaxLength}
+          placeholder="Reason for warn / time out / kick (optional)"
+          autoComplete="off"
+          onChange={(event) => setReason(event.target.value)}
+        />
+      </label>
       {viewers === null ? (
         <p className="muted">Loading…</p>
       ) : viewers.length === 0 ? (
@@ -31,7 +56,7 @@ export function ViewerList({ viewers, count, roles, onRefresh, onAction }: Viewe
       ) : (
         <ul className="viewer-list" data-testid="viewer-list">
           {viewers.map((viewer, index) => (
-            <ViewerRow key={viewer.userId ?? `guest-${index}`} viewer={viewer} roles={roles} onAction={onAction} />
+            <ViewerRow key={viewer.userId ?? `guest-${index}`} viewer={viewer} roles={roles} onAction={act} />
           ))}
         </ul>
       )}
@@ -71,6 +96,9 @@ function ViewerRow({ viewer, roles, onAction }: { viewer: Viewer; roles: ViewerL
               </button>
             )
           )}
+          <button type="button" className="link-button" data-testid="viewer-warn" onClick={() => onAction({ type: 'warn_user', username: name })}>
+            Warn
+          </button>
           <label className="visually-hidden" htmlFor={`timeout-${name}`}>
             Time out {name}
           </label>

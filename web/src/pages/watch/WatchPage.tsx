@@ -81,7 +81,7 @@ export function WatchPage() {
 
   // Keyed by user too: logging in or out reconnects the socket with the new identity.
   const room = useLiveRoom(streamId, { enabled: user !== undefined, onSignal });
-  const { state, send, sendRaw, sendComment, dismissNotice, reconnectNow } = room;
+  const { state, send, sendRaw, sendComment, dismissNotice, dismissWarning, reconnectNow } = room;
 
   useEffect(() => {
     sendRawRef.current = sendRaw;
@@ -201,6 +201,21 @@ export function WatchPage() {
         </p>
       </div>
       <ErrorAlert messages={alerts} />
+      {state.warning !== null && watchState !== 'kicked' && (
+        <div className="warning-banner" role="alert" data-testid="warned-banner">
+          <span className="warning-banner__icon" aria-hidden="true">
+            ⚠
+          </span>
+          <div className="warning-banner__text">
+            <strong>{state.warning.by ? `${state.warning.by} warned you` : 'A moderator warned you'}</strong>
+            {state.warning.reason !== null && <span data-testid="warned-reason">: {state.warning.reason}</span>}
+            <span className="muted"> · Please follow the chat rules; further problems can get you timed out or removed.</span>
+          </div>
+          <button type="button" className="button button--secondary" data-testid="warned-dismiss" onClick={dismissWarning}>
+            Got it
+          </button>
+        </div>
+      )}
       <div className="live-layout">
         <div className="live-layout__main">
           <section className="card card--flush" aria-label="Video">
@@ -236,9 +251,11 @@ export function WatchPage() {
           closedReason={closedReason}
           timedOutUntil={timedOutUntil}
           onSend={sendComment}
+          timedOutReason={state.timeoutReason?.reason ?? null}
           onDelete={(commentId) => void send({ type: 'delete_comment', comment_id: commentId })}
-          onTimeout={(username, seconds) => void send({ type: 'timeout_user', username, seconds })}
-          onKick={(username) => void send({ type: 'kick_user', username })}
+          onWarn={(username, reason) => void send({ type: 'warn_user', username, reason })}
+          onTimeout={(username, seconds, reason) => void send({ type: 'timeout_user', username, seconds, reason })}
+          onKick={(username, reason) => void send({ type: 'kick_user', username, reason })}
         />
       </div>
     </div>
