@@ -120,7 +120,8 @@ live::CleanupThresholds cleanup_thresholds(const Config& config) {
     live::CleanupThresholds t;
     t.max_live = duration_cast<seconds>(milliseconds(config.cleanup_max_live_ms));
     t.max_idle_without_viewers = duration_cast<seconds>(milliseconds(config.cleanup_idle_ms));
-    t.streamer_gone_grace = duration_cast<seconds>(milliseconds(config.cleanup_streamer_gone_ms));
+    t.publisher_grace = config.cleanup_streamer_gone_ms >= 0 ? milliseconds(config.cleanup_streamer_gone_ms)
+                                                             : duration_cast<milliseconds>(seconds(config.publisher_grace_s));
     t.waiting_abandoned = duration_cast<seconds>(milliseconds(config.cleanup_waiting_ms));
     return t;
 }

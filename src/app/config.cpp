@@ -159,9 +159,13 @@ void add_cleanup_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_CLEANUP_MAX_LIVE_MS")->capture_default_str();
     cmd.add_option("--cleanup-idle-ms", c.cleanup_idle_ms, "End live streams without viewers for this long (default 30 min)")
         ->envname("REDRED_CLEANUP_IDLE_MS")->capture_default_str();
+    cmd.add_option("--publisher-grace-s", c.publisher_grace_s,
+                   "A live stream whose streamer's connection drops stays live this many seconds for them to come "
+                   "back, then ends (0: ends at once)")
+        ->envname("REDRED_PUBLISHER_GRACE_S")->capture_default_str();
     cmd.add_option("--cleanup-streamer-gone-ms", c.cleanup_streamer_gone_ms,
-                   "End live streams whose streamer has been disconnected this long (default 5 min)")
-        ->envname("REDRED_CLEANUP_STREAMER_GONE_MS")->capture_default_str();
+                   "Deprecated: the publisher grace in milliseconds (wins over --publisher-grace-s when set)")
+        ->envname("REDRED_CLEANUP_STREAMER_GONE_MS");
     cmd.add_option("--cleanup-waiting-ms", c.cleanup_waiting_ms, "End streams never started after this long (default 24 h)")
         ->envname("REDRED_CLEANUP_WAITING_MS")->capture_default_str();
 }
@@ -208,8 +212,12 @@ std::vector<std::string> Config::validate() const {
     if (!turn_urls.empty() && turn_secret.empty()) problems.push_back("--turn-url needs --turn-secret");
     if (chat_burst < 1 || chat_rate <= 0) problems.push_back("--chat-burst must be >= 1 and --chat-rate > 0");
     if (cleanup_interval_ms < 50) problems.push_back("--cleanup-interval-ms must be >= 50");
-    if (cleanup_max_live_ms < 1 || cleanup_idle_ms < 1 || cleanup_streamer_gone_ms < 1 || cleanup_waiting_ms < 1)
+    if (cleanup_max_live_ms < 1 || cleanup_idle_ms < 1 || cleanup_waiting_ms < 1)
         problems.push_back("cleanup thresholds must be positive");
+    if (publisher_grace_s < 0 || publisher_grace_s > 86400)
+        problems.push_back("--publisher-grace-s must be 0..86400 (seconds; 0 ends a stream when its streamer leaves)");
+    if (cleanup_streamer_gone_ms < -1 || cleanup_streamer_gone_ms > 86400LL * 1000)
+        problems.push_back("--cleanup-streamer-gone-ms must be 0..86400000 (deprecated: use --publisher-grace-s)");
     if (!media::parse_media_mode(media)) problems.push_back(fmt::format("--media '{}' must be p2p or janus", media));
     if (media == "janus") {
         if (auto url = media::janus::parse_ws_url(janus_url); !url)

@@ -38,7 +38,8 @@ struct Config {
     int cleanup_interval_ms = 60000;
     long long cleanup_max_live_ms = 4LL * 3600 * 1000;
     long long cleanup_idle_ms = 30LL * 60 * 1000;
-    long long cleanup_streamer_gone_ms = 5LL * 60 * 1000;
+    int publisher_grace_s = 30;        // a live stream waits this long for its streamer to come back
+    long long cleanup_streamer_gone_ms = -1;  // deprecated: the grace in ms, wins when set; -1: not set
     long long cleanup_waiting_ms = 24LL * 3600 * 1000;
     bool secure_cookies = false;
     long long max_recording_bytes = 2LL * 1024 * 1024 * 1024;

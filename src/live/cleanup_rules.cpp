@@ -15,6 +15,14 @@ const char* reason_name(CleanupReason reason) {
     return "unknown";
 }
 
+TimePoint publisher_grace_end(TimePoint left_at, const CleanupThresholds& thresholds) {
+    return left_at + std::chrono::duration_cast<TimePoint::duration>(thresholds.publisher_grace);
+}
+
+bool publisher_grace_over(TimePoint left_at, TimePoint now, const CleanupThresholds& thresholds) {
+    return now > publisher_grace_end(left_at, thresholds);
+}
+
 std::optional<CleanupReason> cleanup_reason(const CleanupFacts& facts, TimePoint now,
                                             const CleanupThresholds& thresholds, bool force) {
     switch (facts.status) {
@@ -28,7 +36,7 @@ std::optional<CleanupReason> cleanup_reason(const CleanupFacts& facts, TimePoint
     const TimePoint started = facts.started_at.value_or(facts.created_at);
     if (now - started > thresholds.max_live) return CleanupReason::LiveTooLong;
     if (facts.streamer_connected == false &&
-        now - std::max(started, facts.streamer_last_seen.value_or(started)) > thresholds.streamer_gone_grace)
+        publisher_grace_over(std::max(started, facts.streamer_last_seen.value_or(started)), now, thresholds))
         return CleanupReason::StreamerGone;
     // A viewer who left before the stream went live does not make the live period less idle.
     const TimePoint idle_since = std::max(started, facts.last_viewer_at.value_or(started));

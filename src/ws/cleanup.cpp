@@ -88,6 +88,9 @@ net::awaitable<std::vector<CleanupDecision>> sweep(LiveContext& ctx, bool force)
             facts.current_viewers = live_facts.viewers_count;
             facts.streamer_connected = live_facts.streamer_connected;
             facts.streamer_last_seen = live_facts.streamer_last_seen;
+            // A room here in its publisher grace ends the stream itself when the grace runs out (its timer, on
+            // the dot); the sweeper judges the streamer's absence only where no room counts it.
+            if (live_facts.in_publisher_grace && !loaded_to_look) facts.streamer_connected = std::nullopt;
             if (loaded_to_look) room->release_if_unused();
         } else if (row.status == live::StreamStatus::Live) {
             facts.streamer_connected = false;  // nobody is connected to it in this process

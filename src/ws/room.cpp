@@ -1,5 +1,7 @@
 #include "ws/room.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "http/async_db.hpp"
 #include "live/chat_rules.hpp"
@@ -94,6 +96,7 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       stream_(std::move(stream)),
       presence_(stream_.peak_viewers),
       chat_limiter_(ctx.chat.burst, ctx.chat.per_second),
+      grace_timer_(strand_),
       bus_(ctx.bus),
       synced_(!ctx.bus),
       synced_signal_(strand_),
@@ -386,6 +389,7 @@ void Room::apply_join(std::uint64_t connection, const live::Viewer& viewer) {
     auto change = presence_.join(connection, viewer);
     if (!change.applied) return;
     if (bus_ && connection_tag(connection) != bus_->tag()) bus_->watch_tag(connection_tag(connection));
+    if (viewer.role == Role::Streamer) end_grace(connection);
     if (viewer.role != Role::Streamer) {
         auto s = streamer();
         if (s && is_local(*s) && members_[*s].established)
@@ -402,7 +406,10 @@ void Room::apply_leave(std::uint64_t connection) {
     if (!viewer) return;
     auto change = presence_.leave(connection);
     if (viewer->role == Role::Streamer) {
-        if (!streamer()) streamer_last_seen_ = Clock::now();
+        if (!streamer()) {
+            streamer_last_seen_ = Clock::now();
+            begin_grace(*streamer_last_seen_);
+        }
     } else if (auto s = streamer(); s && is_local(*s)) {
         send(*s, {{"type", "user_left"},
                   {"connection_id", connection},
@@ -449,6 +456,8 @@ void Room::send_to_moderators(const Message& message, std::optional<live::UserId
 void Room::apply_ended(const Json& event) {
     if (end_applied_) return;
     end_applied_ = ended_ = true;
+    grace_since_.reset();
+    grace_timer_.cancel();
     const auto at = from_unix_ms(event.value("at", to_unix_ms(Clock::now())));
     const std::string reason = event.value("reason", "ended");
     stream_.status = live::StreamStatus::Ended;
@@ -481,6 +490,7 @@ Json Room::media_json() const {
 void Room::forget_if_unused() {
     if (!members_.empty() || !ctx_.rooms || forgotten_ || (media_ && media_->holds_room()) || !pending_.empty())
         return;
+    if (grace_since_ && !ended_) return;  // kept for the streamer's return; the grace timer ends the stream
     flush_viewers_update();
     forgotten_ = true;
     ctx_.rooms->forget(stream_id_, this);
@@ -513,8 +523,99 @@ net::awaitable<bool> Room::go_live(const std::string& by) {
 }
 
 void Room::on_whip_gone() {
-    if (!streamer()) streamer_last_seen_ = Clock::now();
+    if (!streamer()) {
+        streamer_last_seen_ = Clock::now();
+        begin_grace(*streamer_last_seen_);
+    }
     forget_if_unused();
+}
+
+// ---- The publisher grace ----
+
+bool Room::publisher_present() const {
+    return streamer().has_value() || (media_ && media_->whip_publishing());
+}
+
+Json Room::streamer_disconnected_json() const {
+    const auto until = live::publisher_grace_end(grace_since_.value_or(Clock::now()), ctx_.cleanup);
+    return {{"type", "streamer_disconnected"},
+            {"grace_s", std::chrono::duration<double>(ctx_.cleanup.publisher_grace).count()},
+            {"until", live::to_unix_seconds(until)}};
+}
+
+void Room::begin_grace(live::TimePoint left_at) {
+    if (ended_ || grace_since_ || stream_.status != live::StreamStatus::Live || publisher_present()) return;
+    grace_since_ = left_at;
+    if (ctx_.cleanup.publisher_grace.count() > 0) {
+        broadcast(serialize(streamer_disconnected_json()));
+        logger()->info("streamer disconnected stream={} grace_ms={}", stream_id_, ctx_.cleanup.publisher_grace.count());
+    }
+    arm_grace_timer(live::publisher_grace_end(left_at, ctx_.cleanup));
+}
+
+void Room::end_grace(std::uint64_t streamer_connection) {
+    if (!grace_since_) return;
+    grace_since_.reset();
+    grace_timer_.cancel();
+    // Braced: the streamer's own connection (0 for a WHIP encoder: nobody) does not get it.
+    broadcast(serialize({{"type", "streamer_reconnected"}}), {streamer_connection});
+    logger()->info("streamer reconnected stream={}", stream_id_);
+}
+
+void Room::arm_grace_timer(live::TimePoint at) {
+    // The system clock says when; the steady timer waits (a millisecond past the end: the window is inclusive).
+    const auto wait = std::max(std::chrono::steady_clock::duration::zero(),
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(at - Clock::now()));
+    grace_timer_.expires_after(wait + std::chrono::milliseconds(1));
+    grace_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) self->on_grace_timer();
+    });
+}
+
+void Room::on_grace_timer() {
+    if (!grace_since_ || ended_) return;
+    if (publisher_present()) {
+        grace_since_.reset();
+        return;
+    }
+    if (!live::publisher_grace_over(*grace_since_, Clock::now(), ctx_.cleanup)) {
+        arm_grace_timer(live::publisher_grace_end(*grace_since_, ctx_.cleanup));  // the clock was set back
+        return;
+    }
+    net::co_spawn(strand_, end_after_grace(shared_from_this()), log_if_thrown);
+}
+
+net::awaitable<void> Room::end_after_grace(std::shared_ptr<Room> self) {
+    co_await self->wait_synced();
+    if (self->ended_ || !self->grace_since_ || self->publisher_present()) co_return;
+    if (self->bus_ && self->bus_->link_up()) {
+        // Every replica of the room runs this timer: one process ends the stream. It asks Redis first whether
+        // the streamer is back on another process (its join may still be on the way here).
+        const auto id = self->stream_id_;
+        auto snapshot = co_await self->bus_->presence(id);
+        bool streamer_back = !snapshot;  // Redis did not answer: look again shortly
+        if (snapshot)
+            for (const auto& entry : snapshot->entries) {
+                auto viewer = parse_viewer(Json::parse(entry.value, nullptr, false));
+                if (viewer && viewer->role == Role::Streamer) streamer_back = true;
+            }
+        const std::string lock = "grace:" + std::to_string(id);
+        const auto retry = std::chrono::seconds(2);
+        const bool mine = !streamer_back && co_await self->bus_->try_lock(lock, std::chrono::seconds(10));
+        if (!mine) {
+            // Another process ends it (its stream_ended reaches us), or the streamer's join does: look again
+            // later in case neither comes (that process died meanwhile).
+            if (!self->ended_ && self->grace_since_) self->arm_grace_timer(Clock::now() + retry);
+            co_return;
+        }
+        if (self->ended_ || !self->grace_since_ || self->publisher_present()) co_return;
+    }
+    // Without Redis (or while it is away: then each process ends it for its own clients, stored once).
+    logger()->info("publisher grace over stream={} grace_ms={}: ending", self->stream_id_,
+                   self->ctx_.cleanup.publisher_grace.count());
+    std::string reason = "streamer_gone";
+    co_await do_end(self, reason);
 }
 
 net::awaitable<void> Room::on_whep_gone(std::shared_ptr<Room> self, std::uint64_t connection_id) {
@@ -690,6 +791,14 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
                                   {"connection_id", other},
                                   {"username", v.user ? Json(v.username) : Json(nullptr)},
                                   {"role", live::role_name(v.role)}});
+    }
+    if (role != Role::Streamer) {
+        // A live stream nobody publishes to (its streamer left before this room was loaded here): the same
+        // grace, counted from when they left if known. A viewer who arrives during the grace is told so.
+        if (!self->grace_since_ && !self->publisher_present())
+            self->begin_grace(std::max(self->stream_.started_at.value_or(now), self->streamer_last_seen_.value_or(now)));
+        else if (self->grace_since_ && self->ctx_.cleanup.publisher_grace.count() > 0)
+            self->send(conn, self->streamer_disconnected_json());
     }
     if (self->media_ && role != Role::Streamer) self->media_->on_viewer_joined(conn);
 }
@@ -1233,6 +1342,7 @@ net::awaitable<RoomFacts> Room::facts(std::shared_ptr<Room> self) {
     f.viewers_count = self->presence_.viewers_count();
     f.streamer_connected = self->streamer().has_value() || (self->media_ && self->media_->whip_publishing());
     f.streamer_last_seen = self->streamer_last_seen_;
+    f.in_publisher_grace = self->grace_since_.has_value() && !self->ended_;
     co_return f;
 }
 
@@ -1258,6 +1368,7 @@ net::awaitable<Result<MediaSessionAnswer>> Room::whip_publish(std::shared_ptr<Ro
     if (!live_now) co_return make_error(Errc::Unavailable, "could not start the stream; try again");
     if (self->ended_) co_return make_error(Errc::Conflict, "this stream has ended");
     auto answer = co_await self->media_->whip_publish(std::move(offer));
+    if (answer) self->end_grace(0);  // an encoder took over from a studio that left: the stream is back
     co_return answer;
 }
 

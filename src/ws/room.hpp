@@ -42,6 +42,7 @@ struct RoomFacts {
     int viewers_count = 0;
     bool streamer_connected = false;
     std::optional<live::TimePoint> streamer_last_seen;
+    bool in_publisher_grace = false;  // this room's timer ends the stream if the streamer is not back in time
 };
 
 class Room : public std::enable_shared_from_this<Room> {
@@ -131,6 +132,15 @@ private:
     // waiting -> live (the streamer's studio or a WHIP encoder arrived); false if it could not be stored.
     net::awaitable<bool> go_live(const std::string& by);
     void on_whip_gone();                              // from RoomMedia: the WHIP encoder is gone
+    // The publisher grace (--publisher-grace-s): a live stream whose streamer left waits for them. Derived on
+    // every process from the applied leave and join events, so each tells its own sockets.
+    bool publisher_present() const;                   // the streamer's WebSocket (anywhere) or a WHIP encoder
+    void begin_grace(live::TimePoint left_at);        // streamer_disconnected, then the timer
+    void end_grace(std::uint64_t streamer_connection);  // streamer_reconnected to everyone else
+    void arm_grace_timer(live::TimePoint at);
+    void on_grace_timer();
+    static net::awaitable<void> end_after_grace(std::shared_ptr<Room> self);
+    Json streamer_disconnected_json() const;
     static net::awaitable<void> on_whep_gone(std::shared_ptr<Room> self, std::uint64_t connection_id);
     void forget_if_unused();
     Json media_json() const;
@@ -172,6 +182,8 @@ private:
     live::ViewerTimeline timeline_;
     std::map<std::uint64_t, Member> members_;   // this process's sockets; presence_ has the whole cluster's
     std::optional<live::TimePoint> streamer_last_seen_;
+    std::optional<live::TimePoint> grace_since_;  // set while in the publisher grace: when the streamer left
+    net::steady_timer grace_timer_;
     bool ended_ = false;            // set before the end is stored: no new joins
     bool end_applied_ = false;      // stream_ended delivered
     // Cluster bus.

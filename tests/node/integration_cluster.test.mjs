@@ -246,8 +246,8 @@ test('a killed process: its viewers leave the count everywhere within seconds; t
   });
 });
 
-test('a killed process\'s streamer: the stream follows the cleanup rules, swept by one process', async () => {
-  await withCluster(3, ['--cleanup-interval-ms', '300', '--cleanup-streamer-gone-ms', '1500'], async ([a, b, c]) => {
+test('a killed process\'s streamer: the stream waits out the publisher grace, then one process ends it', async () => {
+  await withCluster(3, ['--cleanup-interval-ms', '300', '--publisher-grace-s', '2'], async ([a, b, c]) => {
     const streamerAccount = await register(a, uniqueName('streamer'));
     const stream = await createStream(a, streamerAccount.token);
     const streamer = await join(b, stream.id, { account: streamerAccount, label: 'streamer@b' });
@@ -257,17 +257,20 @@ test('a killed process\'s streamer: the stream follows the cleanup rules, swept 
     // Every process sweeps every 300 ms, yet the stream stays live while its streamer is on another process.
     await sleep(2500);
     assert.equal((await api(c, `/api/live/${stream.id}/`)).body.stream.status, 'live', 'not ended while the streamer is there');
+    const killedAt = Date.now();
     await b.stop('SIGKILL');
+    for (const viewer of [viewerA, viewerC]) await viewer.next('streamer_disconnected', { timeoutMs: 10000 });
     for (const viewer of [viewerA, viewerC]) {
       const ended = await viewer.next('stream_ended', { timeoutMs: 12000 });
-      assert.equal(ended.reason, 'cleanup:streamer_gone');
+      assert.equal(ended.reason, 'streamer_gone');
       assert.equal(viewer.all('stream_ended').length, 1, 'ended once');
       assert.equal((await viewer.waitClosed()).code, 1000);
     }
+    assert.ok(Date.now() - killedAt >= 2000, 'not before the grace');
     assert.equal((await api(a, `/api/live/${stream.id}/`)).body.stream.status, 'ended');
     const logs = a.log() + c.log();
-    assert.equal((logs.match(new RegExp(`cleanup ended stream id=${stream.id} `, 'g')) ?? []).length, 1,
-      'one process swept it');
+    assert.equal((logs.match(new RegExp(`publisher grace over stream=${stream.id}[ :]`, 'g')) ?? []).length +
+      (logs.match(new RegExp(`cleanup ended stream id=${stream.id} `, 'g')) ?? []).length, 1, 'one process ended it');
   });
 });
 

@@ -50,25 +50,36 @@ return redis.call('PUBLISH', KEYS[1], ARGV[1])
 )lua";
 
 // KEYS: presence hash. ARGV: instance key prefix. -> flat field/value list of live processes' entries; entries
-// of processes without a heartbeat are deleted on the way.
+// of processes without a heartbeat are deleted on the way. A streamer among them left now: unless a streamer is
+// still connected elsewhere, streamer_left becomes now (Redis's clock), so the publisher grace counts from here.
 constexpr const char* kPresenceScript = R"lua(
 local all = redis.call('HGETALL', KEYS[1])
 local alive, out, dead = {}, {}, {}
+local left, streamer_alive, streamer_dead = nil, false, false
 for i = 1, #all, 2 do
   local field = all[i]
   if field == 'streamer_left' then
-    out[#out + 1] = field; out[#out + 1] = all[i + 1]
+    left = all[i + 1]
   else
     local tag = string.format('%d', math.floor(tonumber(field) / 4294967296))
     if alive[tag] == nil then alive[tag] = redis.call('EXISTS', ARGV[1] .. tag) == 1 end
+    local is_streamer = string.find(all[i + 1], '"r":"streamer"', 1, true) ~= nil
     if alive[tag] then
       out[#out + 1] = field; out[#out + 1] = all[i + 1]
+      if is_streamer then streamer_alive = true end
     else
       dead[#dead + 1] = field
+      if is_streamer then streamer_dead = true end
     end
   end
 end
 for i = 1, #dead, 500 do redis.call('HDEL', KEYS[1], unpack(dead, i, math.min(i + 499, #dead))) end
+if streamer_dead and not streamer_alive then
+  local t = redis.call('TIME')
+  left = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('HSET', KEYS[1], 'streamer_left', left)
+end
+if left then out[#out + 1] = 'streamer_left'; out[#out + 1] = left end
 return out
 )lua";
 

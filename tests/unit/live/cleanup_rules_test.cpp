@@ -58,14 +58,66 @@ TEST(CleanupRules, CurrentViewersMeanTheStreamIsNotIdle) {
     EXPECT_EQ(cleanup_reason(facts, t0 + hours(3)), std::nullopt);
 }
 
-TEST(CleanupRules, LiveStreamWhoseStreamerLeftIsEndedAfterTheGrace) {
+TEST(CleanupRules, LiveStreamWhoseStreamerLeftIsEndedJustAfterThePublisherGrace) {
     CleanupFacts facts = live_with_viewers();
     facts.streamer_connected = false;
     facts.streamer_last_seen = t0 + minutes(20);
-    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(25)), std::nullopt);
-    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(25) + seconds(1)), CleanupReason::StreamerGone);
-    facts.streamer_connected = std::nullopt;  // unknown to this process: not judged
+    // Default grace: 30 s, counted from when the streamer's last connection closed.
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(20) + seconds(30)), std::nullopt);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(20) + seconds(30) + std::chrono::milliseconds(1)),
+              CleanupReason::StreamerGone);
+    facts.streamer_connected = std::nullopt;  // unknown to this process, or its room's grace timer decides
     EXPECT_EQ(cleanup_reason(facts, t0 + hours(1)), std::nullopt);
+}
+
+TEST(CleanupRules, StreamerBackWithinTheGraceKeepsTheStreamLive) {
+    CleanupFacts facts = live_with_viewers();
+    facts.streamer_connected = true;  // reconnected: the earlier departure no longer counts
+    facts.streamer_last_seen = t0 + minutes(1);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(2)), std::nullopt);
+}
+
+TEST(CleanupRules, StreamerGoneWithoutAKnownDepartureIsCountedFromTheStart) {
+    CleanupFacts facts = live_with_viewers();
+    facts.streamer_connected = false;  // e.g. its process died before anyone noted when it left
+    EXPECT_EQ(cleanup_reason(facts, t0 + seconds(30)), std::nullopt);
+    EXPECT_EQ(cleanup_reason(facts, t0 + seconds(31)), CleanupReason::StreamerGone);
+    facts.streamer_last_seen = t0 - minutes(5);  // before the start (an earlier live period): from the start
+    EXPECT_EQ(cleanup_reason(facts, t0 + seconds(30)), std::nullopt);
+}
+
+TEST(CleanupRules, TheGraceIsConfigurableAndZeroEndsAtOnce) {
+    CleanupFacts facts = live_with_viewers();
+    facts.streamer_connected = false;
+    facts.streamer_last_seen = t0 + minutes(10);
+    CleanupThresholds two_minutes;
+    two_minutes.publisher_grace = minutes(2);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(12), two_minutes), std::nullopt);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(12) + seconds(1), two_minutes), CleanupReason::StreamerGone);
+    CleanupThresholds none;
+    none.publisher_grace = seconds(0);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(10), none), std::nullopt);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(10) + std::chrono::milliseconds(1), none),
+              CleanupReason::StreamerGone);
+}
+
+TEST(CleanupRules, AStreamInItsGraceIsNotIdleByItsStreamersAbsence) {
+    // Nobody watching and no streamer, but only for 10 s: neither rule applies yet.
+    CleanupFacts facts = live_with_viewers();
+    facts.current_viewers = 0;
+    facts.last_viewer_at = t0 + minutes(1);
+    facts.streamer_connected = false;
+    facts.streamer_last_seen = t0 + minutes(5);
+    EXPECT_EQ(cleanup_reason(facts, t0 + minutes(5) + seconds(10)), std::nullopt);
+}
+
+TEST(CleanupRules, PublisherGraceWindowEndsAfterTheGrace) {
+    CleanupThresholds t;
+    t.publisher_grace = seconds(30);
+    EXPECT_EQ(publisher_grace_end(t0, t), t0 + seconds(30));
+    EXPECT_FALSE(publisher_grace_over(t0, t0 + seconds(30), t));
+    EXPECT_TRUE(publisher_grace_over(t0, t0 + seconds(30) + std::chrono::milliseconds(1), t));
+    EXPECT_FALSE(publisher_grace_over(t0, t0 - seconds(5), t));  // a clock that stepped back: still in grace
 }
 
 TEST(CleanupRules, WaitingStreamIsAbandonedJustAfterTwentyFourHours) {

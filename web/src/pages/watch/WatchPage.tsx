@@ -228,6 +228,7 @@ export function WatchPage() {
               endedAt={endedAt}
               streamId={streamId}
               streamer={stream?.streamer.username ?? null}
+              streamerAway={state.streamerAway !== null}
             />
             {state.media.mode === 'janus' && (watchState === 'live' || watchState === 'lost') && (
               <QualityBar requested={requested} layer={layer} onChoose={chooseQuality} />
@@ -281,6 +282,7 @@ function VideoStage({
   endedAt,
   streamId,
   streamer,
+  streamerAway,
 }: {
   watchState: WatchState;
   media: { stream: MediaStream | null; phase: MediaPhase };
@@ -290,6 +292,8 @@ function VideoStage({
   endedAt: number | null;
   streamId: number;
   streamer: string | null;
+  /** In the publisher grace: the stream is live but its streamer's connection dropped. */
+  streamerAway: boolean;
 }) {
   const videoRef = useRef<HTMLVideoElement>(null);
   const [muted, setMuted] = useState(false);
@@ -335,6 +339,11 @@ function VideoStage({
           Unmute
         </button>
       )}
+      {showVideo && watchState === 'live' && streamerAway && (
+        <div className="video-banner" role="status" data-testid="streamer-reconnecting">
+          The streamer is reconnecting…
+        </div>
+      )}
       {showVideo && watchState === 'lost' && (
         <div className="video-banner" role="status">
           Connection lost. Reconnecting{retryInMs !== null ? ` in ${Math.ceil(retryInMs / 1000)} s` : '…'}
@@ -344,6 +353,7 @@ function VideoStage({
         <div className="placeholder" data-testid="watch-placeholder">
           <Placeholder
             watchState={watchState}
+            streamerAway={streamerAway}
             media={media}
             mediaInfo={mediaInfo}
             retryInMs={retryInMs}
@@ -360,6 +370,7 @@ function VideoStage({
 
 function Placeholder({
   watchState,
+  streamerAway,
   media,
   mediaInfo,
   retryInMs,
@@ -368,6 +379,7 @@ function Placeholder({
   streamId,
 }: {
   watchState: WatchState;
+  streamerAway: boolean;
   media: { phase: MediaPhase };
   mediaInfo: MediaInfo;
   retryInMs: number | null;
@@ -421,6 +433,17 @@ function Placeholder({
         </>
       );
     case 'live': {
+      if (streamerAway) {
+        return (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            <p className="placeholder__title" data-testid="streamer-reconnecting">
+              The streamer is reconnecting…
+            </p>
+            <p className="placeholder__text">Their connection dropped. The video comes back here by itself; no need to reload.</p>
+          </>
+        );
+      }
       const janus = mediaInfo.mode === 'janus';
       if (janus && mediaInfo.server !== 'up') {
         return (
