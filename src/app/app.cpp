@@ -188,6 +188,17 @@ int run_server(const Config& config) {
     limits.idle_timeout_ms = config.idle_timeout_ms;
     limits.write_timeout_ms = config.write_timeout_ms;
 
+    std::shared_ptr<http_server::TlsContext> tls;
+    if (!config.tls_cert.empty()) {
+        auto loaded = http_server::TlsContext::load(config.tls_cert, config.tls_key);
+        if (!loaded) {
+            log->error("tls: {}", loaded.error().message);
+            return 2;
+        }
+        tls = std::move(*loaded);
+        log->info("tls certificate loaded file={} {}", config.tls_cert, tls->describe());
+    }
+
     boost::system::error_code ec;
     auto address = net::ip::make_address(listen.host == "localhost" ? "127.0.0.1" : listen.host, ec);
     if (ec) {
@@ -196,7 +207,7 @@ int run_server(const Config& config) {
     }
     try {
         running->server = std::make_shared<http_server::Server>(io, tcp::endpoint(address, listen.port), limits, router,
-                                                                &static_files, metrics);
+                                                                &static_files, metrics, tls);
     } catch (const std::exception& e) {
         log->error("cannot listen address={} error={}", config.listen, e.what());
         return 1;
@@ -337,9 +348,9 @@ int run_server(const Config& config) {
 
     running->screen->run();
     running->server->start();
-    log->info("redred listening address={}:{} url=http://{}:{}/ instance={} state={} screen_source={} media={} "
+    log->info("redred listening address={}:{} url={}://{}:{}/ instance={} state={} screen_source={} media={} "
               "threads={} open_files_limit={}",
-              advertised_host, bound.port(), advertised_host, bound.port(), running->instance_id,
+              advertised_host, bound.port(), tls ? "https" : "http", advertised_host, bound.port(), running->instance_id,
               running->state->backend_name(), running->screen->source_name(),
               running->sfu ? "janus " + config.janus_url : std::string("p2p"), threads, open_files);
 
@@ -358,6 +369,21 @@ int run_server(const Config& config) {
     };
     signals.async_wait(on_signal);
     ::signal(SIGPIPE, SIG_IGN);
+    // SIGHUP: reload the TLS certificate and key (a renewal needs no restart). Connections accepted from now on
+    // get the new ones; a file that does not load keeps the old ones.
+    net::signal_set reload_signals(io, SIGHUP);
+    std::function<void(const error_code&, int)> on_reload = [&](const error_code& error, int) {
+        if (error) return;
+        if (!tls) {
+            log->info("SIGHUP received: nothing to reload (no --tls-cert)");
+        } else if (auto reloaded = tls->reload(); !reloaded) {
+            log->error("tls reload failed, keeping the previous certificate: {}", reloaded.error().message);
+        } else {
+            log->info("tls certificate reloaded file={} {}", config.tls_cert, tls->describe());
+        }
+        reload_signals.async_wait(on_reload);
+    };
+    reload_signals.async_wait(on_reload);
 
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });

@@ -19,6 +19,11 @@ void add_config_file_option(CLI::App& command) {
 void add_serve_options(CLI::App& cmd, Config& c) {
     cmd.add_option("--listen", c.listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
         ->envname("REDRED_LISTEN")->capture_default_str();
+    cmd.add_option("--tls-cert", c.tls_cert,
+                   "Serve HTTPS and WSS on --listen with this PEM certificate chain (reloaded on SIGHUP)")
+        ->envname("REDRED_TLS_CERT");
+    cmd.add_option("--tls-key", c.tls_key, "The certificate's PEM private key (with --tls-cert)")
+        ->envname("REDRED_TLS_KEY");
     add_database_options(cmd, c);
     cmd.add_option("--recordings-dir", c.recordings_dir,
                    "Where recordings are written (default <data-dir>/recordings; shared storage for several processes)")
@@ -195,6 +200,7 @@ std::vector<std::string> Config::validate() const {
     std::vector<std::string> problems;
     HostPort hp;
     if (!parse_host_port(listen, hp)) problems.push_back(fmt::format("--listen '{}' is not HOST:PORT", listen));
+    if (tls_cert.empty() != tls_key.empty()) problems.push_back("--tls-cert and --tls-key go together (give both)");
     if (!screen::parse_source_kind(screen_source))
         problems.push_back(fmt::format("--screen-source '{}' must be auto, x11, pattern or none", screen_source));
     int w, h;

@@ -10,6 +10,8 @@ namespace redred::app {
 
 struct Config {
     std::string listen = "127.0.0.1:8080";
+    std::string tls_cert;              // with tls_key: HTTPS and WSS on `listen` (PEM chain; reloaded on SIGHUP)
+    std::string tls_key;
     std::string data_dir = "./data";
     std::string database;              // empty: SQLite file redred.db in data_dir (embedded default)
     std::string recordings_dir;        // empty: <data_dir>/recordings (share it between processes)

@@ -284,36 +284,86 @@ void check_redis(Report& report, const DoctorOptions& options) {
     runner.join();
 }
 
-// A tiny blocking HTTP client: enough for the doctor's requests; every read is bounded by SO_RCVTIMEO.
+// A tiny blocking HTTP(S) client: enough for the doctor's requests; every read is bounded by SO_RCVTIMEO.
 struct HttpTarget {
     std::string host;
     int port = 0;
+    bool tls = false;  // https://: the certificate is verified (system store, plus --tls-ca)
+    std::string tls_ca;
 };
 
 bool parse_url(const std::string& url, HttpTarget& out) {
     std::string rest = url;
-    if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+    bool tls = false;
+    if (rest.rfind("http://", 0) == 0) {
+        rest = rest.substr(7);
+    } else if (rest.rfind("https://", 0) == 0) {
+        rest = rest.substr(8);
+        tls = true;
+    }
     rest = rest.substr(0, rest.find('/'));
     app::HostPort hp;
     if (!app::parse_host_port(rest, hp)) return false;
-    out = HttpTarget{hp.host == "localhost" ? "127.0.0.1" : hp.host, hp.port};
+    out = HttpTarget{hp.host, hp.port, tls, {}};
     return true;
 }
 
 struct Connected {
     net::io_context io;
     tcp::socket socket{io};
+    ssl::context context{ssl::context::tls_client};
+    std::optional<ssl::stream<tcp::socket&>> tls;
+    std::string error;  // why the connection failed
 };
+
+// Calls `f` with the byte stream to use: the TLS stream or the socket.
+template <class F>
+auto with_stream(Connected& c, F&& f) {
+    if (c.tls) return f(*c.tls);
+    return f(c.socket);
+}
 
 std::unique_ptr<Connected> connect_to(const HttpTarget& target, int timeout_ms) {
     auto c = std::make_unique<Connected>();
     error_code ec;
-    auto address = net::ip::make_address(target.host, ec);
-    if (ec) return nullptr;
+    const std::string host = target.host == "localhost" ? "127.0.0.1" : target.host;
+    auto address = net::ip::make_address(host, ec);
+    if (ec) {
+        tcp::resolver resolver(c->io);
+        auto found = resolver.resolve(host, std::to_string(target.port), ec);
+        if (ec || found.empty()) {
+            c->error = fmt::format("cannot resolve {}", target.host);
+            return c;
+        }
+        address = found.begin()->endpoint().address();
+    }
     c->socket.connect(tcp::endpoint(address, static_cast<unsigned short>(target.port)), ec);
-    if (ec) return nullptr;
+    if (ec) {
+        c->error = fmt::format("cannot connect to {}:{}", target.host, target.port);
+        return c;
+    }
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(c->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(c->socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (target.tls) {
+        c->context.set_default_verify_paths(ec);
+        if (!target.tls_ca.empty()) {
+            c->context.load_verify_file(target.tls_ca, ec);
+            if (ec) {
+                c->error = fmt::format("--tls-ca {}: {}", target.tls_ca, ec.message());
+                return c;
+            }
+        }
+        c->context.set_verify_mode(ssl::verify_peer);
+        c->tls.emplace(c->socket, c->context);
+        c->tls->set_verify_callback(ssl::host_name_verification(target.host));
+        SSL_set_tlsext_host_name(c->tls->native_handle(), target.host.c_str());
+        c->tls->handshake(ssl::stream_base::client, ec);
+        if (ec) {
+            c->error = fmt::format("TLS handshake with {}:{} failed: {}", target.host, target.port, ec.message());
+            return c;
+        }
+    }
     return c;
 }
 
@@ -327,8 +377,8 @@ SimpleResponse request(const HttpTarget& target, http::verb method, const std::s
                        int timeout_ms) {
     SimpleResponse out;
     auto c = connect_to(target, timeout_ms);
-    if (!c) {
-        out.error = fmt::format("cannot connect to {}:{}", target.host, target.port);
+    if (!c->error.empty()) {
+        out.error = c->error;
         return out;
     }
     http::request<http::string_body> req{method, path, 11};
@@ -337,10 +387,12 @@ SimpleResponse request(const HttpTarget& target, http::verb method, const std::s
     req.body() = body;
     req.prepare_payload();
     error_code ec;
-    http::write(c->socket, req, ec);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
-    if (!ec) http::read(c->socket, buffer, res, ec);
+    with_stream(*c, [&](auto& stream) {
+        http::write(stream, req, ec);
+        if (!ec) http::read(stream, buffer, res, ec);
+    });
     if (ec) {
         out.error = ec.message();
         return out;
@@ -353,7 +405,10 @@ SimpleResponse request(const HttpTarget& target, http::verb method, const std::s
 void check_server(Report& report, const DoctorOptions& options, const HttpTarget& target) {
     auto health = request(target, http::verb::get, "/healthz", "", options.timeout_ms);
     if (!health.error.empty()) {
-        report.fail("server", health.error, "is `redred serve` running there? (--url http://HOST:PORT)");
+        report.fail("server", health.error,
+                    target.tls ? "is `redred serve --tls-cert ...` running there? A self-signed certificate needs "
+                                 "--tls-ca CERT.pem"
+                               : "is `redred serve` running there? (--url http://HOST:PORT, https:// with --tls-cert)");
         return;
     }
     if (health.status == 200) report.pass("server", health.body);
@@ -372,6 +427,7 @@ void check_cycle(Report& report, const DoctorOptions& options, const HttpTarget&
     report.pass("cycle: start", started.body);
 
     auto feed = connect_to(target, options.timeout_ms);
+    if (!feed->error.empty()) feed.reset();
     int frames = 0;
     bool stopped_seen = false;
     std::string buffer;
@@ -389,7 +445,8 @@ void check_cycle(Report& report, const DoctorOptions& options, const HttpTarget&
             if (!until_stopped && frames >= wanted_frames) return;
             if (until_stopped && stopped_seen) return;
             error_code ec;
-            const std::size_t n = feed->socket.read_some(net::buffer(chunk), ec);
+            const std::size_t n =
+                with_stream(*feed, [&](auto& stream) { return stream.read_some(net::buffer(chunk), ec); });
             if (ec) return;
             buffer.append(chunk, n);
         }
@@ -397,7 +454,7 @@ void check_cycle(Report& report, const DoctorOptions& options, const HttpTarget&
     if (feed) {
         const std::string get = fmt::format("GET /stream/feed HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", target.host);
         error_code ec;
-        net::write(feed->socket, net::buffer(get), ec);
+        with_stream(*feed, [&](auto& stream) { net::write(stream, net::buffer(get), ec); });
         read_events(options.frames, false);
     }
     if (frames >= options.frames)
@@ -426,7 +483,8 @@ void add_doctor_options(CLI::App& cmd, DoctorOptions& o) {
     cmd.add_option("--screen-source", o.screen_source, "auto | x11 | pattern | none")->envname("REDRED_SCREEN_SOURCE")
         ->capture_default_str();
     cmd.add_option("--display", o.display, "X display (default: $DISPLAY)")->envname("REDRED_DISPLAY");
-    cmd.add_option("--url", o.url, "A running server to check, e.g. http://127.0.0.1:8080");
+    cmd.add_option("--url", o.url, "A running server to check, e.g. http://127.0.0.1:8080 or https://example.org:8443");
+    cmd.add_option("--tls-ca", o.tls_ca, "With an https:// --url: also trust this PEM certificate (self-signed or own CA)");
     cmd.add_flag("--cycle", o.cycle, "Start a stream, receive frames, stop it (against --url)");
     cmd.add_option("--frames", o.frames, "Frames to receive during --cycle")->capture_default_str();
     cmd.add_option("--timeout-ms", o.timeout_ms, "Time allowed for each network step")->capture_default_str();
@@ -451,8 +509,9 @@ int run_doctor(const DoctorOptions& options) {
     if (!url.empty()) {
         HttpTarget target;
         if (!parse_url(url, target)) {
-            report.fail("server", "bad --url " + url, "use http://HOST:PORT");
+            report.fail("server", "bad --url " + url, "use http://HOST:PORT or https://HOST:PORT");
         } else {
+            target.tls_ca = options.tls_ca;
             check_server(report, options, target);
             if (options.cycle) check_cycle(report, options, target);
         }

@@ -13,6 +13,7 @@ struct DoctorOptions {
     std::string screen_source = "auto";    // check the screen source this machine would use
     std::string display;
     std::string url;                       // a running server to check (/healthz), default with --cycle
+    std::string tls_ca;                    // https:// --url: also trust this certificate (self-signed / own CA)
     bool cycle = false;                    // start -> receive frames -> stop against `url`
     int frames = 5;
     int timeout_ms = 10000;

@@ -52,6 +52,8 @@ std::string Metrics::render_prometheus() const {
     metric(out, "redred_http_requests_total", "counter", "HTTP requests answered.", http_requests.get());
     metric(out, "redred_http_client_errors_total", "counter", "4xx responses.", http_client_errors.get());
     metric(out, "redred_http_server_errors_total", "counter", "5xx responses.", http_server_errors.get());
+    metric(out, "redred_tls_handshake_failures_total", "counter", "Connections that failed the TLS handshake.",
+           tls_handshake_failures.get());
     metric(out, "redred_screen_frames_captured_total", "counter", "Frames captured from the screen source.",
            frames_captured.get());
     metric(out, "redred_screen_frames_encoded_total", "counter", "Frames JPEG-encoded (once each, for all viewers).",

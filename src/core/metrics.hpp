@@ -49,6 +49,7 @@ struct Metrics {
     Counter http_requests;
     Counter http_client_errors;    // 4xx answered
     Counter http_server_errors;    // 5xx answered
+    Counter tls_handshake_failures;  // --tls-cert: connections that never completed the TLS handshake
     // Screen feed
     Counter frames_captured;
     Counter frames_encoded;

@@ -396,7 +396,7 @@ net::awaitable<Response> rtc_config(Ctx ctx, const Request& req) {
 }
 
 // The upgrade: checked as plain HTTP (404 for an unknown stream) before the socket becomes a WebSocket.
-net::awaitable<void> open_stream_socket(Ctx ctx, beast::tcp_stream stream, Request req, live::StreamId id) {
+net::awaitable<void> open_stream_socket(Ctx ctx, Connection stream, Request req, live::StreamId id) {
     auto who = co_await authenticate(*ctx->auth, req, /*allow_query=*/true);
     auto room = co_await ctx->rooms->get(id);
     if (!room || !websocket::is_upgrade(req)) {
@@ -407,7 +407,7 @@ net::awaitable<void> open_stream_socket(Ctx ctx, beast::tcp_stream stream, Reque
         res.prepare_payload();
         error_code ec;
         co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        co_await finish(stream);
         co_return;
     }
     auto session = std::make_shared<ws::WsSession>(std::move(stream), ctx->ws_limits, ctx->metrics);
@@ -471,8 +471,8 @@ void add_live_routes(Router& router, Ctx ctx) {
                [ctx](const Request& r, const PathParams& p) { return change_role(ctx, r, p, false, false); });
     router.add(get, "/api/rtc/config", [ctx](const Request& r, const PathParams&) { return rtc_config(ctx, r); });
     router.add_stream(get, "/ws/live/:id/",
-                      [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) -> net::awaitable<void> {
-                          return [](Ctx c, beast::tcp_stream s, Request r) -> net::awaitable<void> {
+                      [ctx](Connection stream, beast::flat_buffer, Request req) -> net::awaitable<void> {
+                          return [](Ctx c, Connection s, Request r) -> net::awaitable<void> {
                               const std::string target(r.target());
                               const auto path = target.substr(0, target.find('?'));
                               auto segments = split_path(path);

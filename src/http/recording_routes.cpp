@@ -205,7 +205,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> parse_range(std::string_vie
     return std::make_pair(from, std::min(to, from + kMaxRangeBytes - 1));
 }
 
-net::awaitable<void> serve_file(Ctx ctx, beast::tcp_stream stream, Request req) {
+net::awaitable<void> serve_file(Ctx ctx, Connection stream, Request req) {
     const std::string target(req.target());
     const auto segments = split_path(target.substr(0, target.find('?')));
     auto id = segments.size() >= 3 ? parse_number(segments[2]) : std::nullopt;
@@ -265,7 +265,7 @@ net::awaitable<void> serve_file(Ctx ctx, beast::tcp_stream stream, Request req) 
     error_code ec;
     stream.expires_after(std::chrono::seconds(30));
     co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!ec) co_await finish(stream);
 }
 
 }  // namespace
@@ -277,7 +277,7 @@ void add_recording_routes(Router& router, Ctx ctx) {
     router.add(http::verb::get, "/api/live/:id/recording/",
                [ctx](const Request&, const PathParams& p) { return get_recording(ctx, p); });
     router.add_stream(http::verb::get, "/api/live/:id/recording/file",
-                      [ctx](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                      [ctx](Connection stream, beast::flat_buffer, Request req) {
                           return serve_file(ctx, std::move(stream), std::move(req));
                       });
 }

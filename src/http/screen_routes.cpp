@@ -41,13 +41,13 @@ net::awaitable<Response> handle_status(std::shared_ptr<ScreenService> service) {
     co_return json_response(http::status::ok, screen::status_json(*status));
 }
 
-void tune_socket(beast::tcp_stream& stream, const FeedLimits& limits) {
+void tune_socket(Connection& stream, const FeedLimits& limits) {
     error_code ec;
     stream.socket().set_option(net::socket_base::send_buffer_size(limits.socket_send_buffer_bytes), ec);
     stream.socket().set_option(tcp::no_delay(true), ec);
 }
 
-std::string peer_of(beast::tcp_stream& stream) {
+std::string peer_of(Connection& stream) {
     error_code ec;
     auto ep = stream.socket().remote_endpoint(ec);
     return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -55,7 +55,7 @@ std::string peer_of(beast::tcp_stream& stream) {
 
 // Writes `buffers` with the viewer's write deadline. Returns false if the viewer is gone or too slow.
 template <class Buffers>
-net::awaitable<bool> write_frame(beast::tcp_stream& stream, const Buffers& buffers, const FeedLimits& limits,
+net::awaitable<bool> write_frame(Connection& stream, const Buffers& buffers, const FeedLimits& limits,
                                  Metrics& metrics) {
     error_code ec;
     stream.expires_after(std::chrono::milliseconds(limits.write_timeout_ms));
@@ -70,7 +70,7 @@ net::awaitable<bool> write_frame(beast::tcp_stream& stream, const Buffers& buffe
 // Sends `size` bytes of the frame file `fd` with sendfile(): the kernel hands the socket references to the
 // same pages for every viewer instead of copying them. Waits for writability (bounded by the write timeout)
 // only when the socket buffer is full. Returns false if the viewer is gone or too slow.
-net::awaitable<bool> send_frame_file(beast::tcp_stream& stream, int fd, std::size_t size, const FeedLimits& limits,
+net::awaitable<bool> send_frame_file(Connection& stream, int fd, std::size_t size, const FeedLimits& limits,
                                      Metrics& metrics) {
     auto& socket = stream.socket();
     off_t offset = 0;
@@ -100,18 +100,16 @@ net::awaitable<bool> send_frame_file(beast::tcp_stream& stream, int fd, std::siz
     co_return true;
 }
 
-void close_stream(beast::tcp_stream& stream) {
-    error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.close();
-}
-
 // One viewer of the SSE or MJPEG feed; they differ only in framing.
 net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
-                                     FeedTransport transport, beast::tcp_stream stream, Request req) {
+                                     FeedTransport transport, Connection stream, Request req) {
     tune_socket(stream, limits);
+    // Plain TCP: frames go from the sealed frame file to the socket with sendfile() (zero copy), which must answer
+    // EAGAIN rather than block the I/O thread. TLS encrypts per connection, so each viewer's bytes are copied
+    // through OpenSSL (the cost is in docs/BENCHMARKS.md).
+    const bool zero_copy = !stream.is_tls();
     error_code nb;
-    stream.socket().non_blocking(true, nb);  // sendfile() must answer EAGAIN, not block the I/O thread
+    if (zero_copy) stream.socket().non_blocking(true, nb);
     const bool sse = transport == FeedTransport::Sse;
     const std::string header = std::string("HTTP/1.1 200 OK\r\nContent-Type: ") +
                                (sse ? std::string("text/event-stream") : screen::mjpeg_content_type()) +
@@ -122,7 +120,7 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
     if (!co_await write_frame(stream, net::buffer(header), limits, metrics)) co_return;
     if (!subscription) {
         if (sse) co_await write_frame(stream, net::buffer(screen::kSseStreamStopped), limits, metrics);
-        close_stream(stream);
+        co_await finish(stream);
         co_return;
     }
     const std::string peer = peer_of(stream);
@@ -133,7 +131,7 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
         bool ok;
         std::size_t bytes;
         const int file = sse ? frame->sse_file : frame->mjpeg_file;
-        if (file >= 0) {
+        if (file >= 0 && zero_copy) {
             bytes = sse ? frame->sse_event.size() : frame->mjpeg_header.size() + frame->jpeg.size() + 2;
             ok = co_await send_frame_file(stream, file, bytes, limits, metrics);
         } else if (sse) {
@@ -157,12 +155,12 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
         const std::string ending = sse ? std::string(screen::kSseStreamStopped) : screen::mjpeg_closing();
         co_await write_frame(stream, net::buffer(ending), limits, metrics);
         logger()->info("[STREAM-FEED] stream inactive, closing {} connection peer={}", sse ? "SSE" : "MJPEG", peer);
+        co_await finish(stream);
     }
-    close_stream(stream);
 }
 
 // Keeps reading so control frames (ping, close) are answered; a viewer has nothing to say on this socket.
-net::awaitable<void> drain_websocket(std::shared_ptr<websocket::stream<beast::tcp_stream>> ws,
+net::awaitable<void> drain_websocket(std::shared_ptr<websocket::stream<Connection>> ws,
                                      std::shared_ptr<bool> closed, std::shared_ptr<screen::FrameSubscription> sub) {
     beast::flat_buffer discard;
     for (;;) {
@@ -176,9 +174,9 @@ net::awaitable<void> drain_websocket(std::shared_ptr<websocket::stream<beast::tc
 }
 
 net::awaitable<void> serve_ws_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
-                                   beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+                                   Connection stream, beast::flat_buffer buffer, Request req) {
     tune_socket(stream, limits);
-    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(std::move(stream));
+    auto ws = std::make_shared<websocket::stream<Connection>>(std::move(stream));
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = std::chrono::milliseconds(limits.write_timeout_ms);
@@ -220,17 +218,17 @@ void add_screen_routes(Router& router, std::shared_ptr<ScreenService> service, M
     router.add(http::verb::get, "/stream/status",
                [service](const Request&, const PathParams&) { return handle_status(service); });
     router.add_stream(http::verb::get, "/stream/feed",
-                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                      [service, &metrics, limits](Connection stream, beast::flat_buffer, Request req) {
                           return serve_http_feed(service, metrics, limits, FeedTransport::Sse, std::move(stream),
                                                  std::move(req));
                       });
     router.add_stream(http::verb::get, "/stream/mjpeg",
-                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer, Request req) {
+                      [service, &metrics, limits](Connection stream, beast::flat_buffer, Request req) {
                           return serve_http_feed(service, metrics, limits, FeedTransport::Mjpeg, std::move(stream),
                                                  std::move(req));
                       });
     router.add_stream(http::verb::get, "/stream/ws",
-                      [service, &metrics, limits](beast::tcp_stream stream, beast::flat_buffer buffer, Request req) {
+                      [service, &metrics, limits](Connection stream, beast::flat_buffer buffer, Request req) {
                           return serve_ws_feed(service, metrics, limits, std::move(stream), std::move(buffer),
                                                std::move(req));
                       });

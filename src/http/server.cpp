@@ -28,7 +28,7 @@ bool is_disconnect(const error_code& ec) {
 
 // After refusing a request early (413, 400), read and discard what the client is still sending, bounded in
 // bytes and time, so it can read our answer instead of failing on a reset connection.
-net::awaitable<void> linger(beast::tcp_stream& stream) {
+net::awaitable<void> linger(Connection& stream) {
     error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.expires_after(std::chrono::seconds(2));
@@ -42,13 +42,14 @@ net::awaitable<void> linger(beast::tcp_stream& stream) {
 }  // namespace
 
 Server::Server(net::io_context& io, tcp::endpoint endpoint, ServerLimits limits, const Router& router,
-               const StaticFiles* static_files, Metrics& metrics)
+               const StaticFiles* static_files, Metrics& metrics, std::shared_ptr<TlsContext> tls)
     : io_(io),
       acceptor_(net::make_strand(io)),
       limits_(limits),
       router_(router),
       static_files_(static_files),
-      metrics_(metrics) {
+      metrics_(metrics),
+      tls_(std::move(tls)) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -114,7 +115,23 @@ net::awaitable<void> Server::accept_loop(std::shared_ptr<Server> self) {
 net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket socket) {
     ConnectionCount counted(self->metrics_);
     const auto& limits = self->limits_;
-    beast::tcp_stream stream(std::move(socket));
+    std::optional<Connection> connection;
+    if (self->tls_) {
+        // The context current at accept time: a reload (SIGHUP) affects the connections accepted after it.
+        connection.emplace(beast::tcp_stream(std::move(socket)), self->tls_->current());
+        connection->expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
+        error_code ec;
+        co_await connection->tls().async_handshake(ssl::stream_base::server, net::redirect_error(use_awaitable, ec));
+        if (ec) {
+            // Plain HTTP on the TLS port, a client that distrusts the certificate, a scanner: nothing to answer.
+            self->metrics_.tls_handshake_failures.add();
+            logger()->debug("tls handshake failed error={}", ec.message());
+            co_return;
+        }
+    } else {
+        connection.emplace(beast::tcp_stream(std::move(socket)));
+    }
+    Connection& stream = *connection;
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
@@ -192,12 +209,11 @@ net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket s
         if (ec || !res.keep_alive()) break;
         first = false;
     }
-    error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_await finish(stream);
     stream.close();
 }
 
-net::awaitable<Response> Server::dispatch(Request& req, bool& handled_as_stream, beast::tcp_stream& stream,
+net::awaitable<Response> Server::dispatch(Request& req, bool& handled_as_stream, Connection& stream,
                                           beast::flat_buffer& buffer) {
     std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));

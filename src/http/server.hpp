@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
+#include "core/connection.hpp"
 #include "core/metrics.hpp"
 #include "core/net.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
+#include "http/tls.hpp"
 
 namespace redred::http_server {
 
@@ -23,8 +25,9 @@ struct ServerLimits {
 
 class Server : public std::enable_shared_from_this<Server> {
 public:
+    // With `tls`, every connection is TLS (HTTPS and WSS on the same port; plain HTTP is refused).
     Server(net::io_context& io, tcp::endpoint endpoint, ServerLimits limits, const Router& router,
-           const StaticFiles* static_files, Metrics& metrics);
+           const StaticFiles* static_files, Metrics& metrics, std::shared_ptr<TlsContext> tls = nullptr);
 
     tcp::endpoint local_endpoint() const { return local_endpoint_; }
     void start();  // begins accepting
@@ -33,7 +36,7 @@ public:
 private:
     static net::awaitable<void> accept_loop(std::shared_ptr<Server> self);
     static net::awaitable<void> session(std::shared_ptr<Server> self, tcp::socket socket);
-    net::awaitable<Response> dispatch(Request& req, bool& handled_as_stream, beast::tcp_stream& stream,
+    net::awaitable<Response> dispatch(Request& req, bool& handled_as_stream, Connection& stream,
                                       beast::flat_buffer& buffer);
 
     net::io_context& io_;
@@ -43,6 +46,7 @@ private:
     const Router& router_;
     const StaticFiles* static_files_;
     Metrics& metrics_;
+    std::shared_ptr<TlsContext> tls_;  // null: plain HTTP
     std::atomic<bool> stopped_{false};
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 
+#include "core/connection.hpp"
 #include "core/net.hpp"
 
 namespace redred::http_server {
@@ -15,7 +16,7 @@ using PathParams = std::map<std::string, std::string, std::less<>>;
 // An ordinary handler: the session writes the response it returns.
 using Handler = std::function<net::awaitable<Response>(const Request&, const PathParams&)>;
 // A handler that takes the connection over (SSE, MJPEG, WebSocket) and owns it until it closes.
-// `buffer` holds any bytes read past the request.
-using StreamHandler = std::function<net::awaitable<void>(beast::tcp_stream, beast::flat_buffer, Request)>;
+// `buffer` holds any bytes read past the request. The connection is plain TCP or TLS (Connection::is_tls()).
+using StreamHandler = std::function<net::awaitable<void>(Connection, beast::flat_buffer, Request)>;
 
 }  // namespace redred::http_server

@@ -32,9 +32,9 @@ void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t size
     }
 }
 
-WsSession::WsSession(beast::tcp_stream stream, WsLimits limits, Metrics& metrics)
+WsSession::WsSession(Connection stream, WsLimits limits, Metrics& metrics)
     : strand_(stream.get_executor()),
-      ws_(std::move(stream)),
+      ws_(GatedConnection(std::move(stream))),
       limits_(limits),
       metrics_(metrics),
       id_(new_connection_id()),
@@ -65,7 +65,10 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
     socket.set_option(tcp::no_delay(true), ec);
     co_await ws.async_accept(upgrade, net::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    socket.non_blocking(true, ec);
+    if (!ws.next_layer().next_layer().is_tls()) socket.non_blocking(true, ec);  // for the synchronous send in flush()
+    ws.next_layer().on_beast_done = [weak = std::weak_ptr<WsSession>(self)] {
+        if (auto s = weak.lock()) s->flush();  // a pong of Beast's went out: our frames may go on
+    };
     self->open_ = true;
     self->last_heard_ = std::chrono::steady_clock::now();
     self->schedule_ping();
@@ -110,6 +113,7 @@ void WsSession::mark_closed() {
     queue_.clear();
     queued_bytes_ = 0;
     ping_timer_.cancel();
+    ws_.next_layer().end_own_write();  // a pong waiting for its turn fails on the closed socket, not hangs
 }
 
 void WsSession::on_deliver(Message message) {
@@ -156,8 +160,11 @@ void WsSession::schedule_ping() {
 }
 
 void WsSession::flush() {
-    auto& socket = beast::get_lowest_layer(ws_).socket();
+    auto& gate = ws_.next_layer();
+    auto& connection = gate.next_layer();
+    auto& socket = connection.socket();
     while (!writing_ && open_) {
+        if (gate.beast_pending()) return;  // a pong of Beast's goes first; on_beast_done calls flush again
         if (queue_.empty() && !ping_due_) break;
         frame_.clear();
         std::size_t messages = 0;
@@ -184,18 +191,25 @@ void WsSession::flush() {
             metrics_.ws_messages_sent.add(messages);
         }
         metrics_.ws_writes.add();
-        // Most of the time the socket takes the whole frame at once: no asynchronous operation at all.
-        error_code ec;
-        const std::size_t sent = socket.write_some(net::buffer(frame_), ec);
-        if (ec && ec != net::error::would_block) {
-            mark_closed();
-            return;
+        // Plain TCP: most of the time the socket takes the whole frame at once, with no asynchronous operation at
+        // all. TLS: OpenSSL must own the writes, so they are always asynchronous (through the Connection).
+        error_code ec = net::error::would_block;
+        std::size_t sent = 0;
+        if (!connection.is_tls()) {
+            ec = {};
+            sent = socket.write_some(net::buffer(frame_), ec);
+            if (ec && ec != net::error::would_block) {
+                mark_closed();
+                return;
+            }
+            if (!ec && sent == frame_.size()) continue;
         }
-        if (!ec && sent == frame_.size()) continue;
         writing_ = true;
-        net::async_write(socket, net::buffer(frame_.data() + (ec ? 0 : sent), frame_.size() - (ec ? 0 : sent)),
+        gate.begin_own_write();
+        net::async_write(connection, net::buffer(frame_.data() + (ec ? 0 : sent), frame_.size() - (ec ? 0 : sent)),
                          net::bind_executor(strand_, [self = shared_from_this()](const error_code& e, std::size_t) {
                              self->writing_ = false;
+                             self->ws_.next_layer().end_own_write();
                              if (e) {
                                  self->mark_closed();
                                  return;

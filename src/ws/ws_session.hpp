@@ -6,8 +6,10 @@
 // case: no coroutine, no timer, no composed operation per message), an async write of the rest otherwise.
 // Everything queued meanwhile goes out as one frame: one message as itself, several as one JSON array of them
 // (docs/PROTOCOL.md). Beast does the handshake, reads, and the close. Because Beast does not know about our
-// writes, it must not write on its own: keep-alive pings are ours (queued like messages), and Beast only
-// answers a client's ping or close, which well-behaved clients do not send while a frame of ours is half out.
+// writes, it must not write on its own: keep-alive pings are ours (queued like messages). Beast answers a
+// client's ping or close through GatedConnection, which holds its pong until a half-written frame of ours is
+// out (and ours until its pong is out), so the two never interleave. Over TLS every write is asynchronous
+// (through OpenSSL); over plain TCP the non-blocking send above is used.
 // A viewer whose queue passes the cap is closed with 1013 (try again later) and counted.
 #pragma once
 #include <cstdint>
@@ -16,8 +18,10 @@
 #include <memory>
 #include <string>
 
+#include "core/connection.hpp"
 #include "core/metrics.hpp"
 #include "core/net.hpp"
+#include "ws/gated_connection.hpp"
 
 namespace redred::ws {
 
@@ -41,7 +45,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 public:
     using Message = std::shared_ptr<const std::string>;
 
-    WsSession(beast::tcp_stream stream, WsLimits limits, Metrics& metrics);
+    WsSession(Connection stream, WsLimits limits, Metrics& metrics);
     ~WsSession();
 
     // Accepts the upgrade, then reads until the socket closes. `self` keeps the session alive.
@@ -61,7 +65,7 @@ private:
     void mark_closed();
 
     net::any_io_executor strand_;
-    websocket::stream<beast::tcp_stream> ws_;
+    websocket::stream<GatedConnection> ws_;  // Beast's writes take turns with ours (see GatedConnection)
     WsLimits limits_;
     Metrics& metrics_;
     const std::uint64_t id_;
