@@ -7,6 +7,7 @@
 #include "live/chat_rules.hpp"
 #include "live/stream_lifecycle.hpp"
 #include "ws/moderation_log.hpp"
+#include "webhooks/moderation_event.hpp"
 #include "ws/room_registry.hpp"
 
 namespace redred::ws {
@@ -1253,11 +1254,14 @@ net::awaitable<void> Room::on_warn(std::uint64_t from, Json msg, Json ref) {
 
 net::awaitable<Result<std::optional<store::ModerationActionRow>>> Room::record_moderation_action(
     LiveContext& ctx, store::ModerationActionRow entry, ModerationChange change) {
-    auto record_job = [entry, change](store::Store& s) -> Result<std::optional<store::ModerationActionRow>> {
+    auto record_job = [entry, change, hooks = ctx.webhooks](store::Store& s)
+        -> Result<std::optional<store::ModerationActionRow>> {
         auto changed = change(s);
         if (!changed) return changed.error();
         if (!*changed) return std::optional<store::ModerationActionRow>();
-        return std::optional<store::ModerationActionRow>(s.add_moderation_action(entry));
+        auto row = s.add_moderation_action(entry);
+        webhooks::record_moderation_action(s, hooks, row);  // moderation.action, in the same transaction
+        return std::optional<store::ModerationActionRow>(std::move(row));
     };
     co_return co_await db::write<std::optional<store::ModerationActionRow>>(ctx.database, record_job);
 }

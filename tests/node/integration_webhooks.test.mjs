@@ -132,6 +132,30 @@ describe('webhooks', () => {
     }
   });
 
+  test('a moderation action is reported as moderation.action, after the stream went live', async () => {
+    const receiver = await startReceiver();
+    const server = await startWith(receiver.url);
+    try {
+      const room = await setupRoom(server, { viewers: 1 });
+      const viewer = room.viewers[0];
+      room.streamer.send({ type: 'warn_user', username: viewer.account.user.username, reason: 'sin spam' });
+      await viewer.next('warned');
+      const events = await receiver.waitAccepted(room.id, 2);
+      assert.deepEqual(events.map((e) => e.event), ['stream.live', 'moderation.action']);
+      const { action } = events[1].data;
+      assert.equal(action.action, 'warn');
+      assert.deepEqual(action.actor, { id: room.streamerAccount.user.id, username: room.streamerAccount.user.username });
+      assert.deepEqual(action.target, { id: viewer.account.user.id, username: viewer.account.user.username });
+      assert.equal(action.reason, 'sin spam');
+      assert.equal(action.seconds, null);
+      assert.ok(receiver.requests.every((q) => q.valid));
+      await room.closeAll();
+    } finally {
+      await server.stop();
+      await receiver.down();
+    }
+  });
+
   test('a receiver answering 500 is retried with the same signed body; each event is taken once, in order', async () => {
     let refusals = 3;
     const receiver = await startReceiver({ answer: () => (refusals-- > 0 ? 500 : 200) });
