@@ -11,7 +11,7 @@ debian_packages=(
   libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
   libpq-dev postgresql-15
   redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
-  procps iproute2 util-linux curl jq
+  procps iproute2 util-linux curl jq openssl
   fonts-noto-color-emoji  # browser tests: chat emotes render as colour glyphs, not boxes
   clang-15 libclang-common-15-dev llvm-15
 )
