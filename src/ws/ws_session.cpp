@@ -139,6 +139,19 @@ void WsSession::on_close_request(websocket::close_code code, std::string reason)
     close_reason_ = websocket::close_reason(code, reason);
     ping_timer_.cancel();
     flush();  // what is already queued goes first, then the close
+    // A peer that does not read takes neither the frame in flight nor our close frame: it gets the close
+    // handshake's time, then the socket is dropped and everything the session holds is freed (without this, a
+    // client closed with 1013 for not reading kept its socket and its last frame for as long as it stayed).
+    if (open_) {
+        ping_timer_.expires_after(limits_.handshake_timeout);
+        ping_timer_.async_wait([weak = weak_from_this()](const error_code& ec) {
+            auto self = weak.lock();
+            if (ec || !self || !self->open_) return;
+            error_code ignored;
+            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            self->mark_closed();
+        });
+    }
 }
 
 void WsSession::schedule_ping() {
