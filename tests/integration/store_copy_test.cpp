@@ -41,6 +41,15 @@ Populated populate(Store& s) {
     s.add_moderator(p.live, p.bob, at(2600));
     s.add_vip(p.live, p.carol, at(2700));
     s.add_sanction(p.live, p.carol, SanctionKind::Timeout, at(9'000'000'000'000), p.bob, at(2800));
+    ModerationActionRow timeout;
+    timeout.stream_id = p.live;
+    timeout.actor_id = p.bob;
+    timeout.action = ModerationKind::Timeout;
+    timeout.target_id = p.carol;
+    timeout.reason = "flooding";
+    timeout.seconds = 600;
+    timeout.created_at = at(2800);
+    s.add_moderation_action(timeout);
     s.add_viewer_sample(p.live, at(3000), 1);
     s.add_viewer_sample(p.live, at(3000), 2);  // same millisecond: insertion order decides
     s.add_viewer_sample(p.live, at(2900), 0);
@@ -63,8 +72,8 @@ TEST(StoreCopyToPostgres, EveryRowArrivesWithItsIdAndASecondCopyChangesNothing) 
         EXPECT_EQ(t.copied, t.source_rows) << t.table;
         total += t.copied;
     }
-    EXPECT_EQ(copied->size(), 10u);
-    EXPECT_EQ(total, 3 + 1 + 2 + 2 + 1 + 1 + 1 + 3 + 1 + 1);
+    EXPECT_EQ(copied->size(), 13u);
+    EXPECT_EQ(total, 3 + 1 + 2 + 2 + 1 + 1 + 1 + 3 + 1 + 1 + 1);  // the webhook outbox is empty here
 
     // Read back through the Store on PostgreSQL.
     EXPECT_EQ(pg->find_session_user("token-hash-alice", at(5000))->id, p.alice);
@@ -94,6 +103,13 @@ TEST(StoreCopyToPostgres, EveryRowArrivesWithItsIdAndASecondCopyChangesNothing) 
     EXPECT_EQ(samples[2].viewers, 2);
     EXPECT_EQ(pg->find_recording(p.live)->bytes, 1234);
     EXPECT_EQ(pg->find_stream_key(p.live)->key_hash, "key-hash");
+    const auto log = pg->list_moderation_actions(p.live, 10, 0);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].action, ModerationKind::Timeout);
+    EXPECT_EQ(log[0].actor_username, "bob");
+    EXPECT_EQ(log[0].target_username, "carol");
+    EXPECT_EQ(log[0].reason, std::optional<std::string>("flooding"));
+    EXPECT_EQ(log[0].seconds, std::optional<std::int64_t>(600));
 
     // New rows continue after the copied ids.
     const auto dave = pg->create_user("dave", "hash-d", at(6000));

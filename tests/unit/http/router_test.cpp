@@ -59,7 +59,7 @@ TEST(Router, HeadIsServedByTheGetRoute) {
 TEST(Router, StreamRoutesAreSeparateFromOrdinaryOnes) {
     Router router;
     router.add_stream(http::verb::get, "/stream/feed",
-                      [](beast::tcp_stream, beast::flat_buffer, Request) -> net::awaitable<void> { co_return; });
+                      [](Connection, beast::flat_buffer, Request) -> net::awaitable<void> { co_return; });
     auto m = router.match(http::verb::get, "/stream/feed");
     EXPECT_EQ(m.handler, nullptr);
     EXPECT_NE(m.stream_handler, nullptr);
