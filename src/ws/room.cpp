@@ -337,7 +337,9 @@ void Room::apply(const Json& event) {
     } else if (kind == "say") {
         // Everyone but the sender gets one shared frame; the sender gets its acknowledgement with its ref.
         const auto sender = event_connection(event, "from");
-        broadcast(serialize(event["m"]), sender ? std::optional<std::uint64_t>(sender) : std::nullopt);
+        std::vector<std::uint64_t> except;
+        if (sender) except.push_back(sender);
+        broadcast(serialize(event["m"]), std::move(except));
         if (sender && is_local(sender)) {
             Json ack = event["m"];
             if (auto ref = event.find("ref"); ref != event.end() && !ref->is_null()) ack["ref"] = *ref;
@@ -423,14 +425,10 @@ void Room::apply_kick(const Json& event) {
     const auto user = event.value("u", live::UserId{0});
     sanctions_.add(live::Sanction{user, live::SanctionKind::Kick, from_unix_ms(event.value("until", std::int64_t{0}))});
     auto notice = serialize(event["notice"]);
-    auto others = serialize(event["m"]);
     std::vector<std::uint64_t> kicked;
-    for (auto& [c, m] : members_) {
-        if (m.user && m.user->id == user)
-            kicked.push_back(c);
-        else if (auto s = m.session.lock())
-            s->deliver(others);
-    }
+    for (auto& [c, m] : members_)
+        if (m.user && m.user->id == user) kicked.push_back(c);
+    broadcast(serialize(event["m"]), kicked);
     for (auto c : kicked) {
         if (media_) media_->on_kicked(c);  // the video stops now, not when the socket closes
         send_message(c, notice);
@@ -469,8 +467,7 @@ void Room::apply_ended(const Json& event) {
                          {"stream_id", stream_id_},
                          {"ended_at", live::to_unix_seconds(at)},
                          {"reason", reason}}));
-    for (auto& [conn, member] : members_)
-        if (auto s = member.session.lock()) s->close(websocket::close_code::normal, "stream ended");
+    close_all(websocket::close_code::normal, "stream ended");
     forget_if_unused();  // a room with nobody on a WebSocket (WHIP only) goes now
 }
 
@@ -627,8 +624,7 @@ net::awaitable<void> Room::on_whep_gone(std::shared_ptr<Room> self, std::uint64_
 
 void Room::disconnect_all() {
     net::post(strand_, [self = shared_from_this()] {
-        for (auto& [conn, member] : self->members_)
-            if (auto s = member.session.lock()) s->close(websocket::close_code::service_restart, "server restarting");
+        self->close_all(websocket::close_code::service_restart, "server restarting");
     });
 }
 
@@ -680,20 +676,15 @@ Json Room::you_json(const Member& m) const {
 }
 
 void Room::send_message(std::uint64_t connection_id, const Message& message) {
-    auto it = members_.find(connection_id);
-    if (it == members_.end()) return;
-    if (auto s = it->second.session.lock()) s->deliver(message);
+    if (members_.count(connection_id)) enqueue(fanout::Outgoing::to_one(connection_id, message));
 }
 
 void Room::send(std::uint64_t connection_id, const Json& message) {
     send_message(connection_id, serialize(message));
 }
 
-void Room::broadcast(const Message& message, std::optional<std::uint64_t> except) {
-    for (auto& [id, member] : members_) {
-        if (except && *except == id) continue;
-        if (auto s = member.session.lock()) s->deliver(message);
-    }
+void Room::broadcast(const Message& message, std::vector<std::uint64_t> except) {
+    enqueue(fanout::Outgoing::to_all(message, std::move(except)));
 }
 
 void Room::reply_error(std::uint64_t connection_id, const Error& error, const Json& ref) {
@@ -701,9 +692,65 @@ void Room::reply_error(std::uint64_t connection_id, const Error& error, const Js
 }
 
 void Room::close_member(std::uint64_t connection_id, std::uint16_t code, std::string reason) {
-    auto it = members_.find(connection_id);
-    if (it == members_.end()) return;
-    if (auto s = it->second.session.lock()) s->close(static_cast<websocket::close_code>(code), std::move(reason));
+    if (members_.count(connection_id)) enqueue(fanout::Outgoing::close(connection_id, code, std::move(reason)));
+}
+
+void Room::close_all(websocket::close_code code, std::string reason) {
+    enqueue(fanout::Outgoing::close(0, static_cast<std::uint16_t>(code), std::move(reason)));
+}
+
+void Room::enqueue(fanout::Outgoing outgoing) {
+    if (pass_running_) {
+        outbox_.push_back(std::move(outgoing));
+        return;
+    }
+    std::vector<fanout::Outgoing> batch;
+    batch.push_back(std::move(outgoing));
+    run_pass(std::move(batch));
+}
+
+void Room::run_pass(std::vector<fanout::Outgoing> batch) {
+    // Every socket's share is handed over now (deliver posts to its strand); the pass ends when all of those
+    // have run, which the last copy of `pass` reports. Sockets that no entry names share one joined text.
+    const auto named = fanout::named_in(batch);
+    pass_running_ = true;
+    std::shared_ptr<void> pass(nullptr, [weak = weak_from_this(), strand = strand_](void*) {
+        net::post(strand, [weak] {
+            if (auto self = weak.lock()) self->on_pass_done();
+        });
+    });
+    auto hand_over = [&](const std::shared_ptr<WsSession>& session, const fanout::Share& share) {
+        if (share.count) session->deliver(share.text, share.count, pass);
+        if (share.close)
+            session->close(static_cast<websocket::close_code>(share.close->close_code), share.close->close_reason);
+    };
+    if (fanout::reaches_everyone(batch)) {
+        std::optional<fanout::Share> common;
+        for (auto& [id, member] : members_) {
+            auto session = member.session.lock();
+            if (!session) continue;
+            if (named.count(id)) {
+                hand_over(session, fanout::share_for(id, batch));
+            } else {
+                if (!common) common = fanout::share_for(id, batch);
+                hand_over(session, *common);
+            }
+        }
+    } else {
+        for (auto id : named) {
+            auto it = members_.find(id);
+            if (it == members_.end()) continue;
+            if (auto session = it->second.session.lock()) hand_over(session, fanout::share_for(id, batch));
+        }
+    }
+}
+
+void Room::on_pass_done() {
+    pass_running_ = false;
+    if (outbox_.empty()) return;
+    auto batch = std::move(outbox_);
+    outbox_.clear();
+    run_pass(std::move(batch));
 }
 
 net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<WsSession> session,
@@ -930,6 +977,17 @@ net::awaitable<void> Room::on_signal(std::uint64_t from, const std::string& type
     const char* payload_field = type == "ice_candidate" ? "candidate" : "sdp";
     if (!msg.contains(payload_field)) {
         reply_error(from, make_error(Errc::BadInput, type + " needs \"" + payload_field + "\"", payload_field), ref);
+        co_return;
+    }
+    // Relayed as they are, but of the shape a browser's RTCPeerConnection takes: a string SDP, a candidate object
+    // (RTCIceCandidateInit) or null (the end of candidates).
+    if (const Json& payload = msg[payload_field];
+        type == "ice_candidate" ? !(payload.is_object() || payload.is_null()) : !payload.is_string()) {
+        reply_error(from,
+                    make_error(Errc::BadInput,
+                               type == "ice_candidate" ? "candidate must be an object or null" : "sdp must be a string",
+                               payload_field),
+                    ref);
         co_return;
     }
     std::uint64_t target;

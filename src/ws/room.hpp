@@ -26,6 +26,7 @@
 #include "live/viewer_stats.hpp"
 #include "store/store.hpp"
 #include "ws/live_context.hpp"
+#include "ws/fanout.hpp"
 #include "ws/protocol.hpp"
 #include "state/redis/live_bus.hpp"
 #include "ws/room_media.hpp"
@@ -158,11 +159,19 @@ private:
     live::Role role_for(const std::optional<store::User>& user) const;
     Json roles_json() const;
     Json you_json(const Member& m) const;
+    // Delivery to this process's sockets, in call order for every socket. All of it goes through fan-out
+    // passes: a pass hands one batch to every socket (each socket's share as one frame); what is sent while a
+    // pass is under way waits in outbox_ and goes out, all together, in the next pass. So a room that is not
+    // keeping up sends fewer, larger frames instead of falling behind (see docs/BENCHMARKS.md).
     void send(std::uint64_t connection_id, const Json& message);
     void send_message(std::uint64_t connection_id, const Message& message);
-    void broadcast(const Message& message, std::optional<std::uint64_t> except = std::nullopt);
+    void broadcast(const Message& message, std::vector<std::uint64_t> except = {});
     void reply_error(std::uint64_t connection_id, const Error& error, const Json& ref);
     void close_member(std::uint64_t connection_id, std::uint16_t code, std::string reason);
+    void close_all(websocket::close_code code, std::string reason);
+    void enqueue(fanout::Outgoing outgoing);
+    void run_pass(std::vector<fanout::Outgoing> batch);
+    void on_pass_done();
     void apply_roles(store::RoleLists roles);
     void add_stored_sanctions(const std::vector<store::SanctionRow>& rows);
     void schedule_viewers_update();
@@ -194,6 +203,8 @@ private:
     std::map<std::uint64_t, std::shared_ptr<net::steady_timer>> pending_;  // own events not back yet, by seq
     std::set<std::uint64_t> applied_early_;  // own events applied without their echo (Redis away)
     bool forgotten_ = false;  // left the registry when it emptied; late joins go to a fresh room
+    std::vector<fanout::Outgoing> outbox_;  // sent while a pass is under way
+    bool pass_running_ = false;
     bool update_pending_ = false;
     net::steady_timer update_timer_;
     std::unique_ptr<RoomMedia> media_;  // --media janus only; declared last: destroyed first

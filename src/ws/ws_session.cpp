@@ -98,8 +98,13 @@ net::awaitable<void> WsSession::run(std::shared_ptr<WsSession> self, http::reque
 
 void WsSession::deliver(Message message) {
     net::post(strand_, [self = shared_from_this(), message = std::move(message)]() mutable {
-        self->on_deliver(std::move(message));
+        self->on_deliver(std::move(message), 1);
     });
+}
+
+void WsSession::deliver(Message messages, std::uint32_t count, std::shared_ptr<void> pass) {
+    net::post(strand_, [self = shared_from_this(), messages = std::move(messages), count,
+                        pass = std::move(pass)]() mutable { self->on_deliver(std::move(messages), count); });
 }
 
 void WsSession::close(websocket::close_code code, std::string reason) {
@@ -111,22 +116,23 @@ void WsSession::close(websocket::close_code code, std::string reason) {
 void WsSession::mark_closed() {
     open_ = false;
     queue_.clear();
-    queued_bytes_ = 0;
+    queued_bytes_ = queued_messages_ = 0;
     ping_timer_.cancel();
     ws_.next_layer().end_own_write();  // a pong waiting for its turn fails on the closed socket, not hangs
 }
 
-void WsSession::on_deliver(Message message) {
-    if (!open_ || closing_) return;
-    queued_bytes_ += message->size();
-    queue_.push_back(std::move(message));
+void WsSession::on_deliver(Message messages, std::uint32_t count) {
+    if (!open_ || closing_ || count == 0) return;
+    queued_bytes_ += messages->size();
+    queued_messages_ += count;
+    queue_.push_back(Queued{std::move(messages), count});
     if (queued_bytes_ > limits_.max_queued_bytes) {
         // This viewer takes messages slower than the room produces them: drop the backlog and close, rather than
         // hold unbounded memory for it.
         metrics_.ws_slow_closed.add();
         logger()->warn("closing a slow websocket client id={} queued_bytes={}", id_, queued_bytes_);
         queue_.clear();
-        queued_bytes_ = 0;
+        queued_bytes_ = queued_messages_ = 0;
         on_close_request(websocket::close_code::try_again_later, "too slow: messages are not being read");
         return;
     }
@@ -186,21 +192,19 @@ void WsSession::flush() {
             append_frame_header(frame_, 0x9, 0);
         }
         if (!queue_.empty()) {
-            messages = queue_.size();
-            std::size_t payload = messages == 1 ? queue_.front()->size() : queued_bytes_ + messages + 1;
+            // Everything queued goes in one frame: one message as itself, several as one JSON array.
+            messages = queued_messages_;
+            const std::size_t pieces = queue_.size();
+            const std::size_t payload = messages == 1 ? queued_bytes_ : queued_bytes_ + (pieces - 1) + 2;
             append_frame_header(frame_, 0x1, payload);
-            if (messages == 1) {
-                frame_.append(*queue_.front());
-            } else {
-                frame_.push_back('[');
-                for (std::size_t i = 0; i < messages; ++i) {
-                    if (i) frame_.push_back(',');
-                    frame_.append(*queue_[i]);
-                }
-                frame_.push_back(']');
+            if (messages > 1) frame_.push_back('[');
+            for (std::size_t i = 0; i < pieces; ++i) {
+                if (i) frame_.push_back(',');
+                frame_.append(*queue_[i].text);
             }
+            if (messages > 1) frame_.push_back(']');
             queue_.clear();
-            queued_bytes_ = 0;
+            queued_bytes_ = queued_messages_ = 0;
             metrics_.ws_messages_sent.add(messages);
         }
         metrics_.ws_writes.add();

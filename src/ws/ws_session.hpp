@@ -53,11 +53,15 @@ public:
                                     WsHandler handler);
 
     void deliver(Message message);                          // any thread
+    // A batch: `messages` is `count` JSON messages joined by commas, without brackets (count > 1), or one message.
+    // `pass` is released once this delivery has been handed to the socket (or queued): the room's fan-out pass
+    // knows by it when every socket has had its turn (see Room::broadcast).
+    void deliver(Message messages, std::uint32_t count, std::shared_ptr<void> pass);
     void close(websocket::close_code code, std::string reason);  // any thread; sends what is queued first
     std::uint64_t id() const { return id_; }
 
 private:
-    void on_deliver(Message message);
+    void on_deliver(Message messages, std::uint32_t count);
     void on_close_request(websocket::close_code code, std::string reason);
     void flush();                      // writes what is queued; strand only
     void start_close();                // Beast's close handshake, once nothing of ours is in flight
@@ -71,8 +75,13 @@ private:
     const std::uint64_t id_;
 
     // Strand only.
-    std::deque<Message> queue_;
+    struct Queued {
+        Message text;         // one message, or several joined by commas
+        std::uint32_t count;  // how many messages `text` holds
+    };
+    std::deque<Queued> queue_;
     std::size_t queued_bytes_ = 0;
+    std::size_t queued_messages_ = 0;
     std::string frame_;             // the frame being written (header + payload)
     bool writing_ = false;          // an async write of frame_ is in flight
     bool open_ = false;             // handshake done, not closed
