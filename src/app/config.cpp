@@ -119,9 +119,6 @@ std::vector<std::string> validate_webhooks(const Config& c) {
         auto parsed = webhooks::parse_webhook_url(url);
         if (!parsed) {
             problems.push_back("--webhook-url: " + parsed.error().message);
-        } else if (parsed->tls && !webhooks::kHttpsSupported) {
-            problems.push_back("--webhook-url '" + url +
-                               "': https:// receivers are not supported by this build; use http:// (see docs/WEBHOOKS.md)");
         }
     }
     for (std::size_t i = 0; i < c.webhook_urls.size(); ++i)

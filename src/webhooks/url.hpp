@@ -1,14 +1,11 @@
-// A webhook receiver's URL: http://host[:port][/path][?query] (https:// when built with TLS support for
-// webhooks, see docs/WEBHOOKS.md). Pure.
+// A webhook receiver's URL: http://host[:port][/path][?query] or https://... (certificate checked against the
+// system store, see docs/WEBHOOKS.md). Pure.
 #pragma once
 #include <string>
 
 #include "core/result.hpp"
 
 namespace redred::webhooks {
-
-// Whether post_json() can send to https:// URLs in this build.
-inline constexpr bool kHttpsSupported = false;
 
 struct WebhookUrl {
     bool tls = false;      // https://

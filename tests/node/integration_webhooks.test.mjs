@@ -5,6 +5,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { startRedred, tempDir, waitFor, freePort, sleep } from './lib/redred.mjs';
 import { api, register, createStream, setupRoom, nowSeconds, assertNear } from './lib/live.mjs';
@@ -245,6 +249,46 @@ describe('webhooks', () => {
           await receiver.down();
         }
       });
+    }
+  });
+
+  test('an https:// receiver is verified against the trusted certificates (SSL_CERT_FILE here)', async () => {
+    const dir = tempDir('redred-webhook-tls-');
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const requests = [];
+    const receiver = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        requests.push({ body: JSON.parse(raw), valid: signatureValid(req.headers['x-redred-signature'], raw) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${receiver.address().port}/in`;
+    // Not trusted: the handshake fails and nothing is delivered; trusted: delivered.
+    const untrusted = await startRedred({ args: ['--webhook-url', url, '--webhook-secret', SECRET, ...FAST] });
+    const trusted = await startRedred({ args: ['--webhook-url', url, '--webhook-secret', SECRET, ...FAST], env: { SSL_CERT_FILE: cert } });
+    try {
+      const roomA = await setupRoom(untrusted);
+      await waitFor(() => /TLS handshake/.test(untrusted.log()), { what: 'a refused TLS handshake in the log' });
+      const roomB = await setupRoom(trusted);
+      await waitFor(() => requests.find((q) => q.body.stream_id === roomB.id), { timeoutMs: 15000, what: 'stream.live over https' });
+      const got = requests.filter((q) => q.body.stream_id === roomB.id);
+      assert.equal(got[0].body.event, 'stream.live');
+      assert.ok(got[0].valid);
+      assert.ok((await metric(untrusted, 'redred_webhook_failed_total')) > 0);
+      await roomA.closeAll();
+      await roomB.closeAll();
+    } finally {
+      await untrusted.stop();
+      await trusted.stop();
+      receiver.closeAllConnections?.();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 
