@@ -898,18 +898,15 @@ void Room::flush_viewers_update() {
 net::awaitable<void> Room::do_receive(std::shared_ptr<Room> self, std::uint64_t from, std::string text) {
     co_await self->wait_synced();
     if (!self->members_.count(from)) co_return;
-    auto msg = Json::parse(text, nullptr, false);
-    if (msg.is_discarded() || !msg.is_object()) {
-        self->reply_error(from, make_error(Errc::BadInput, "messages must be JSON objects with a \"type\""), nullptr);
+    // The same decoding the ws_message fuzz target runs.
+    ClientMessage decoded = decode_client_message(text);
+    Json ref = std::move(decoded.ref);
+    if (decoded.error) {
+        self->reply_error(from, *decoded.error, ref);
         co_return;
     }
-    Json ref = msg.contains("ref") ? msg["ref"] : Json(nullptr);
-    auto type_it = msg.find("type");
-    if (type_it == msg.end() || !type_it->is_string()) {
-        self->reply_error(from, make_error(Errc::BadInput, "\"type\" is required", "type"), ref);
-        co_return;
-    }
-    const std::string type = type_it->get<std::string>();
+    const std::string type = std::move(decoded.type);
+    Json msg = std::move(decoded.body);
     if (self->ended_) {
         self->reply_error(from, make_error(Errc::Conflict, "this stream has ended"), ref);
         co_return;
