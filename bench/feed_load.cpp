@@ -5,16 +5,21 @@
 // "\n\n", no base64 decoding; MJPEG: part headers + Content-Length, body bytes are skipped) and
 // reports per-client frame rates over a measurement window that follows a warm-up.
 //
-// Only the standard library and Linux epoll/sockets, so it compiles in a couple of seconds.
+// The standard library, Linux epoll/sockets and, for --tls, OpenSSL (non-blocking SSL objects on the same
+// epoll loop), so it compiles in a couple of seconds.
 // Loopback only. Bounded: the process ends after warmup + seconds (+5 s grace via alarm()).
 // Prints numbers, not verdicts.
 //
 // Usage: feed_load --port 8080 --path /stream/feed --clients 100 [--seconds 10] [--warmup 2]
 //                  [--threads 1] [--ramp-per-ms 200] [--server-pid PID] [--json]
+//                  [--tls [--tls-ca CERT.pem]]
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -69,9 +74,47 @@ struct Options {
     int ramp_per_ms = 200;
     int server_pid = 0;
     bool json = false;
+    bool tls = false;
+    std::string tls_ca;  // PEM file to verify the server against; empty: no verification (see make_tls_context)
 };
 
-enum class ErrorKind { None, Connect, HttpStatus, Eof, Recv, Protocol };
+// The TLS client context shared by every connection (nullptr without --tls). TLS 1.2+ and OpenSSL's default
+// client cipher list, as a browser would offer; the server picks the suite (printed in the results).
+// Without --tls-ca the certificate is NOT verified: acceptable only because this tool talks to a throwaway
+// self-signed certificate on loopback (bench/feed_bench.sh makes one per run). feed_bench.sh passes that
+// certificate as --tls-ca, so its runs verify it (chain and the IP 127.0.0.1 in subjectAltName).
+SSL_CTX* make_tls_context(const Options& options) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) return nullptr;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // A server that closes without close_notify is an EOF like on plain TCP, not an error.
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (!options.tls_ca.empty()) {
+        if (SSL_CTX_load_verify_locations(ctx, options.tls_ca.c_str(), nullptr) != 1) {
+            SSL_CTX_free(ctx);
+            return nullptr;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // throwaway loopback certificate only (see above)
+    }
+    return ctx;
+}
+
+// OpenSSL's error queue as one line, then cleared.
+std::string tls_error_text() {
+    std::string text;
+    while (const unsigned long code = ERR_get_error()) {
+        char buffer[256];
+        ERR_error_string_n(code, buffer, sizeof buffer);
+        if (!text.empty()) text += "; ";
+        text += buffer;
+    }
+    return text.empty() ? "no OpenSSL error" : text;
+}
+
+enum class ErrorKind { None, Connect, HttpStatus, Eof, Recv, Protocol, Tls };
 
 constexpr const char* error_name(ErrorKind kind) {
     switch (kind) {
@@ -81,6 +124,7 @@ constexpr const char* error_name(ErrorKind kind) {
         case ErrorKind::Eof: return "eof";
         case ErrorKind::Recv: return "recv";
         case ErrorKind::Protocol: return "protocol";
+        case ErrorKind::Tls: return "tls";
     }
     return "?";
 }
@@ -93,10 +137,11 @@ struct Window {
 
 // One HTTP connection and its incremental parser state. Owned by one epoll thread.
 struct Client {
-    enum class State { Connecting, Headers, Body, Done };
+    enum class State { Connecting, TlsHandshake, Headers, Body, Done };
     enum class Chunk { Size, Data, DataEnd, Finished };
 
     int fd = -1;
+    SSL* ssl = nullptr;  // --tls only
     State state = State::Connecting;
     Clock::time_point connect_start;
     std::optional<Clock::time_point> first_frame;
@@ -169,8 +214,12 @@ std::optional<std::size_t> accumulate_header(std::string& acc, const char* data,
 // Per-thread context: its epoll, its read buffer, the clients it owns.
 class Worker {
 public:
-    Worker(const Options& options, FeedKind kind, const Window& window, std::size_t client_count)
-        : options_(options), kind_(kind), window_(window), clients_(client_count), buffer_(new char[kReadBufferBytes]) {}
+    Worker(const Options& options, FeedKind kind, const Window& window, std::size_t client_count, SSL_CTX* tls)
+        : options_(options), kind_(kind), window_(window), clients_(client_count), buffer_(new char[kReadBufferBytes]),
+          tls_(tls) {}
+
+    // The negotiated protocol and cipher of the first TLS connection (empty without --tls).
+    const std::string& tls_session() const { return tls_session_; }
 
     std::vector<Client>& clients() { return clients_; }
 
@@ -216,6 +265,8 @@ public:
             }
         }
         for (auto& client : clients_) {
+            if (client.ssl) SSL_free(client.ssl);
+            client.ssl = nullptr;
             if (client.fd >= 0) ::close(client.fd);
             client.fd = -1;
         }
@@ -232,6 +283,10 @@ private:
     }
 
     void finish(Client& client) {
+        if (client.ssl) {
+            SSL_free(client.ssl);  // no close_notify: the run is over for this client either way
+            client.ssl = nullptr;
+        }
         if (client.fd >= 0) {
             epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, client.fd, nullptr);
             ::close(client.fd);
@@ -274,21 +329,54 @@ private:
                 fail(client, ErrorKind::Connect, std::string("connect: ") + std::strerror(err));
                 return;
             }
-            // The request is ~150 bytes: it always fits a fresh socket's send buffer in one write.
-            const ssize_t sent = ::send(client.fd, request_.data(), request_.size(), MSG_NOSIGNAL);
-            if (sent != static_cast<ssize_t>(request_.size())) {
-                fail(client, ErrorKind::Connect, "short send of request");
+            if (tls_) {
+                client.ssl = SSL_new(tls_);
+                if (!client.ssl || SSL_set_fd(client.ssl, client.fd) != 1) {
+                    fail(client, ErrorKind::Tls, "SSL_new: " + tls_error_text());
+                    return;
+                }
+                if (!options_.tls_ca.empty()) {
+                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(client.ssl), "127.0.0.1");  // the IP in subjectAltName
+                }
+                SSL_set_connect_state(client.ssl);
+                client.state = Client::State::TlsHandshake;
+            } else {
+                // The request is ~150 bytes: it always fits a fresh socket's send buffer in one write.
+                const ssize_t sent = ::send(client.fd, request_.data(), request_.size(), MSG_NOSIGNAL);
+                if (sent != static_cast<ssize_t>(request_.size())) {
+                    fail(client, ErrorKind::Connect, "short send of request");
+                    return;
+                }
+                watch(client, EPOLLIN);
+                client.state = Client::State::Headers;
                 return;
             }
-            epoll_event ev{};
-            ev.events = EPOLLIN;
-            ev.data.ptr = &client;
-            epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, client.fd, &ev);
+        }
+        if (client.state == Client::State::TlsHandshake) {
+            const int rc = SSL_do_handshake(client.ssl);
+            if (rc != 1) {
+                const int err = SSL_get_error(client.ssl, rc);
+                if (err == SSL_ERROR_WANT_READ) watch(client, EPOLLIN);
+                else if (err == SSL_ERROR_WANT_WRITE) watch(client, EPOLLOUT);
+                else fail(client, ErrorKind::Tls, "handshake: " + tls_error_text());
+                return;
+            }
+            if (tls_session_.empty()) {
+                tls_session_ = std::string(SSL_get_version(client.ssl)) + " " + SSL_get_cipher_name(client.ssl);
+            }
+            // ~150 bytes in one record, right after the handshake: the send buffer is empty, so it goes in one call.
+            const int sent = SSL_write(client.ssl, request_.data(), static_cast<int>(request_.size()));
+            if (sent != static_cast<int>(request_.size())) {
+                fail(client, ErrorKind::Tls, "short write of request: " + tls_error_text());
+                return;
+            }
+            watch(client, EPOLLIN);
             client.state = Client::State::Headers;
             return;
         }
         // Level-triggered, one read per wake-up per client: keeps clients fair with each other.
-        const ssize_t n = ::recv(client.fd, buffer_.get(), kReadBufferBytes, 0);
+        const ssize_t n = client.ssl ? tls_read(client) : ::recv(client.fd, buffer_.get(), kReadBufferBytes, 0);
+        if (n == -2) return;  // TLS error, already counted
         if (n > 0) {
             on_bytes(client, buffer_.get(), static_cast<std::size_t>(n), now);
         } else if (n == 0) {
@@ -302,6 +390,45 @@ private:
         } else if (events & (EPOLLERR | EPOLLHUP)) {
             fail(client, ErrorKind::Recv, "socket error");
         }
+    }
+
+    void watch(Client& client, std::uint32_t events) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.ptr = &client;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, client.fd, &ev);
+    }
+
+    // The TLS counterpart of one recv(): reads records until the buffer is full or the socket is drained, so a
+    // wake-up takes about as many bytes as a plain recv() would. With read-ahead off (the default) OpenSSL
+    // reads one record at a time from the socket, and every SSL_read here has room for a whole record, so no
+    // decrypted bytes are ever left inside OpenSSL while the socket is empty: level-triggered epoll stays
+    // correct. Returns the bytes read, 0 at EOF, -1 with errno EAGAIN when nothing was readable, -2 after fail().
+    ssize_t tls_read(Client& client) {
+        std::size_t total = 0;
+        while (kReadBufferBytes - total >= SSL3_RT_MAX_PLAIN_LENGTH) {
+            const int rc = SSL_read(client.ssl, buffer_.get() + total, static_cast<int>(kReadBufferBytes - total));
+            if (rc > 0) {
+                total += static_cast<std::size_t>(rc);
+                continue;
+            }
+            const int err = SSL_get_error(client.ssl, rc);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) break;
+            if (total > 0) break;  // hand over what we have; the EOF or error shows on the next wake-up
+            if (err == SSL_ERROR_ZERO_RETURN) return 0;
+            if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+                if (errno == 0) return 0;
+                fail(client, ErrorKind::Recv, std::string("recv: ") + std::strerror(errno));
+                return -2;
+            }
+            fail(client, ErrorKind::Tls, "SSL_read: " + tls_error_text());
+            return -2;
+        }
+        if (total == 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+        return static_cast<ssize_t>(total);
     }
 
     void on_bytes(Client& client, const char* data, std::size_t len, Clock::time_point now) {
@@ -559,13 +686,16 @@ private:
     std::unique_ptr<char[]> buffer_;
     std::string request_;
     int epoll_fd_ = -1;
+    SSL_CTX* const tls_;
+    std::string tls_session_;
 };
 
 [[noreturn]] void usage(const char* message) {
     std::fprintf(stderr,
                  "feed_load: %s\n"
                  "usage: feed_load --port P --path /stream/feed|/stream/mjpeg --clients N [--seconds S]\n"
-                 "                 [--warmup W] [--threads T] [--ramp-per-ms R] [--server-pid PID] [--json]\n",
+                 "                 [--warmup W] [--threads T] [--ramp-per-ms R] [--server-pid PID] [--json]\n"
+                 "                 [--tls [--tls-ca CERT.pem]]  (HTTPS; without --tls-ca the certificate is not verified)\n",
                  message);
     std::exit(2);
 }
@@ -587,6 +717,8 @@ Options parse_options(int argc, char** argv) {
         else if (arg == "--ramp-per-ms") options.ramp_per_ms = std::stoi(value());
         else if (arg == "--server-pid") options.server_pid = std::stoi(value());
         else if (arg == "--json") options.json = true;
+        else if (arg == "--tls") options.tls = true;
+        else if (arg == "--tls-ca") options.tls_ca = value();
         else if (arg == "--help" || arg == "-h") usage("help");
         else usage(("unknown option " + std::string(arg)).c_str());
     }
@@ -596,6 +728,7 @@ Options parse_options(int argc, char** argv) {
     if (options.warmup_seconds < 0 || options.warmup_seconds > 600) usage("--warmup must be in [0, 600]");
     if (options.threads < 1 || options.threads > 64) usage("--threads must be 1..64");
     if (options.ramp_per_ms < 1) usage("--ramp-per-ms must be >= 1");
+    if (!options.tls_ca.empty() && !options.tls) usage("--tls-ca needs --tls");
     return options;
 }
 
@@ -643,10 +776,18 @@ int main(int argc, char** argv) {
                                    std::chrono::duration<double>(options.warmup_seconds));
     window.end = window.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
 
+    SSL_CTX* tls = nullptr;
+    if (options.tls) {
+        tls = make_tls_context(options);
+        if (!tls) {
+            std::fprintf(stderr, "feed_load: TLS context: %s\n", tls_error_text().c_str());
+            return 2;
+        }
+    }
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < options.threads; ++t) {
         const int share = options.clients / options.threads + (t < options.clients % options.threads ? 1 : 0);
-        workers.push_back(std::make_unique<Worker>(options, kind, window, static_cast<std::size_t>(share)));
+        workers.push_back(std::make_unique<Worker>(options, kind, window, static_cast<std::size_t>(share), tls));
     }
     const double ramp_per_thread = static_cast<double>(options.ramp_per_ms) / options.threads;
     std::vector<std::thread> threads;
@@ -670,9 +811,11 @@ int main(int argc, char** argv) {
     std::vector<double> ttff_ms;
     std::uint64_t bytes_window = 0, frames_window = 0, frames_total = 0, jpeg_bytes = 0;
     int zero_frame_clients = 0, stopped = 0;
-    int errors_by_kind[6] = {};
+    int errors_by_kind[7] = {};
     std::string first_error;
+    std::string tls_session;
     for (auto& worker : workers) {
+        if (tls_session.empty()) tls_session = worker->tls_session();
         for (const auto& client : worker->clients()) {
             fps.push_back(static_cast<double>(client.frames_window) / options.seconds);
             if (client.first_frame) {
@@ -707,21 +850,23 @@ int main(int argc, char** argv) {
             "\"fps_median\":%.3f,\"fps_min\":%.3f,\"fps_p10\":%.3f,\"fps_aggregate\":%.2f,"
             "\"ttff_ms_median\":%.1f,\"ttff_ms_max\":%.1f,\"clients_with_frame\":%zu,\"zero_frame_clients\":%d,"
             "\"mb_per_s\":%.2f,\"mean_frame_kb\":%.2f,\"frames_total\":%llu,\"stream_stopped\":%d,\"errors\":%d,"
-            "\"errors_by_kind\":{\"connect\":%d,\"http_status\":%d,\"eof\":%d,\"recv\":%d,\"protocol\":%d},"
+            "\"errors_by_kind\":{\"connect\":%d,\"http_status\":%d,\"eof\":%d,\"recv\":%d,\"protocol\":%d,\"tls\":%d},"
             "\"first_error\":\"%s\",\"loadgen_cpu_cores\":%.3f,\"loadgen_user_s\":%.3f,\"loadgen_sys_s\":%.3f,"
-            "\"server_pid\":%d,\"server_cpu_cores\":%s}\n",
+            "\"server_pid\":%d,\"server_cpu_cores\":%s,\"scheme\":\"%s\",\"tls_session\":\"%s\"}\n",
             json_escape(options.path).c_str(), options.clients, options.threads, options.warmup_seconds, window_seconds,
             median(fps), fps.front(), percentile(fps, 10), static_cast<double>(frames_window) / options.seconds,
             ttff_median, ttff_max, ttff_ms.size(), zero_frame_clients, mb_per_s, mean_frame_kb,
             static_cast<unsigned long long>(frames_total), stopped, errors,
             errors_by_kind[static_cast<int>(ErrorKind::Connect)], errors_by_kind[static_cast<int>(ErrorKind::HttpStatus)],
             errors_by_kind[static_cast<int>(ErrorKind::Eof)], errors_by_kind[static_cast<int>(ErrorKind::Recv)],
-            errors_by_kind[static_cast<int>(ErrorKind::Protocol)], json_escape(first_error).c_str(), loadgen_cores,
-            loadgen_user, loadgen_sys, options.server_pid,
-            server_cores ? std::to_string(*server_cores).c_str() : "null");
+            errors_by_kind[static_cast<int>(ErrorKind::Protocol)], errors_by_kind[static_cast<int>(ErrorKind::Tls)],
+            json_escape(first_error).c_str(), loadgen_cores, loadgen_user, loadgen_sys, options.server_pid,
+            server_cores ? std::to_string(*server_cores).c_str() : "null", options.tls ? "https" : "http",
+            json_escape(tls_session).c_str());
     } else {
-        std::printf("feed_load %s clients=%d threads=%d warmup=%.1fs window=%.2fs\n", options.path.c_str(),
-                    options.clients, options.threads, options.warmup_seconds, window_seconds);
+        std::printf("feed_load %s%s clients=%d threads=%d warmup=%.1fs window=%.2fs%s%s\n", options.tls ? "https " : "",
+                    options.path.c_str(), options.clients, options.threads, options.warmup_seconds, window_seconds,
+                    tls_session.empty() ? "" : " tls=", tls_session.c_str());
         std::printf("  frames/s per client: median %.2f  min %.2f  p10 %.2f  (all clients: %.1f frames/s)\n",
                     median(fps), fps.front(), percentile(fps, 10), static_cast<double>(frames_window) / options.seconds);
         std::printf("  time to first frame: median %.1f ms  max %.1f ms  (%zu of %d clients got a frame)\n", ttff_median,
@@ -730,14 +875,16 @@ int main(int argc, char** argv) {
         std::printf("  zero-frame clients in window: %d  stream_stopped: %d  errors: %d", zero_frame_clients, stopped,
                     errors);
         if (errors) {
-            std::printf(" (connect %d, http_status %d, eof %d, recv %d, protocol %d; first: %s)",
+            std::printf(" (connect %d, http_status %d, eof %d, recv %d, protocol %d, tls %d; first: %s)",
                         errors_by_kind[static_cast<int>(ErrorKind::Connect)],
                         errors_by_kind[static_cast<int>(ErrorKind::HttpStatus)],
                         errors_by_kind[static_cast<int>(ErrorKind::Eof)], errors_by_kind[static_cast<int>(ErrorKind::Recv)],
-                        errors_by_kind[static_cast<int>(ErrorKind::Protocol)], first_error.c_str());
+                        errors_by_kind[static_cast<int>(ErrorKind::Protocol)],
+                        errors_by_kind[static_cast<int>(ErrorKind::Tls)], first_error.c_str());
         }
         std::printf("\n  load generator CPU: %.2f cores (user %.2f s, sys %.2f s)\n", loadgen_cores, loadgen_user, loadgen_sys);
         if (server_cores) std::printf("  server CPU (pid %d): %.2f cores\n", options.server_pid, *server_cores);
     }
+    if (tls) SSL_CTX_free(tls);
     return 0;
 }
