@@ -719,7 +719,11 @@ void Room::run_pass(std::vector<fanout::Outgoing> batch) {
             if (auto self = weak.lock()) self->on_pass_done();
         });
     });
-    auto hand_over = [&](const std::shared_ptr<WsSession>& session, const fanout::Share& share) {
+    auto hand_over = [&](Member& member, const std::shared_ptr<WsSession>& session, const fanout::Share& share) {
+        if (!member.established && !share.close) {
+            if (share.count) hold(member, *session, share.text, share.count);
+            return;
+        }
         if (share.count) session->deliver(share.text, share.count, pass);
         if (share.close)
             session->close(static_cast<websocket::close_code>(share.close->close_code), share.close->close_reason);
@@ -730,19 +734,39 @@ void Room::run_pass(std::vector<fanout::Outgoing> batch) {
             auto session = member.session.lock();
             if (!session) continue;
             if (named.count(id)) {
-                hand_over(session, fanout::share_for(id, batch));
+                hand_over(member, session, fanout::share_for(id, batch));
             } else {
                 if (!common) common = fanout::share_for(id, batch);
-                hand_over(session, *common);
+                hand_over(member, session, *common);
             }
         }
     } else {
         for (auto id : named) {
             auto it = members_.find(id);
             if (it == members_.end()) continue;
-            if (auto session = it->second.session.lock()) hand_over(session, fanout::share_for(id, batch));
+            if (auto session = it->second.session.lock()) hand_over(it->second, session, fanout::share_for(id, batch));
         }
     }
+}
+
+void Room::hold(Member& member, WsSession& session, const fanout::Text& text, std::uint32_t count) {
+    // Bounded like a socket's queue: a join whose history read takes that long is dropped, not buffered forever.
+    member.held_bytes += text->size();
+    if (member.held_bytes > kMaxHeldBytes) {
+        member.held.clear();
+        member.held_bytes = 0;
+        session.close(websocket::close_code::try_again_later, "too slow: joining took too long");
+        return;
+    }
+    member.held.emplace_back(text, count);
+}
+
+void Room::establish(Member& member, WsSession& session, const Json& connection_established) {
+    session.deliver(serialize(connection_established));
+    for (auto& [text, count] : member.held) session.deliver(std::move(text), count, nullptr);
+    member.held.clear();
+    member.held_bytes = 0;
+    member.established = true;
 }
 
 void Room::on_pass_done() {
@@ -798,7 +822,7 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
             co_return;
         }
     }
-    self->members_[conn] = Member{session, user, role};
+    self->members_[conn] = Member{session, user, role, false, {}, 0};
     live::Viewer viewer{user ? std::optional<live::UserId>(user->id) : std::nullopt, user ? user->username : "", role};
     Json join_event{{"k", "join"}, {"c", conn}, {"v", viewer_value(viewer)}};
     co_await self->emit(join_event, PresenceWrite::Add, conn);
@@ -820,17 +844,19 @@ net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<W
     roles.erase("type");
     Json emotes = Json::array();
     for (const auto& e : live::vip_emotes()) emotes.push_back(e);
-    self->send(conn, {{"type", "connection_established"},
-                      {"connection_id", conn},
-                      {"stream", stream_json(self->stream_)},
-                      {"you", self->you_json(it->second)},
-                      {"viewers_count", self->presence_.viewers_count()},
-                      {"peak_viewers", self->presence_.peak_viewers()},
-                      {"comments", comments},
-                      {"roles", roles},
-                      {"emotes", emotes},
-                      {"media", self->media_json()}});
-    it->second.established = true;
+    // Straight to the socket, then what was held for it: whatever the room sent it since the join (a streamer
+    // who saw the join may already have offered) comes after, never before (the client starts afresh on it).
+    const Json established{{"type", "connection_established"},
+                           {"connection_id", conn},
+                           {"stream", stream_json(self->stream_)},
+                           {"you", self->you_json(it->second)},
+                           {"viewers_count", self->presence_.viewers_count()},
+                           {"peak_viewers", self->presence_.peak_viewers()},
+                           {"comments", comments},
+                           {"roles", roles},
+                           {"emotes", emotes},
+                           {"media", self->media_json()}};
+    self->establish(it->second, *session, established);
     if (role == Role::Streamer && self->streamer() == conn) {
         // Every viewer connection in the stream, on any process: the streamer offers to each.
         for (const auto& [other, v] : self->presence_.connections())

@@ -105,6 +105,10 @@ private:
         std::optional<store::User> user;
         live::Role role = live::Role::Guest;
         bool established = false;  // connection_established sent (the streamer's viewer list goes with it)
+        // What the room sent it before connection_established (an offer from a streamer who saw the join, a
+        // comment): handed over right after it, since a client starts afresh on connection_established.
+        std::vector<std::pair<fanout::Text, std::uint32_t>> held;
+        std::size_t held_bytes = 0;
     };
     enum class PresenceWrite { None, Add, Remove, RemoveStreamer };
 
@@ -171,6 +175,9 @@ private:
     void close_all(websocket::close_code code, std::string reason);
     void enqueue(fanout::Outgoing outgoing);
     void run_pass(std::vector<fanout::Outgoing> batch);
+    static constexpr std::size_t kMaxHeldBytes = 1 << 20;
+    void hold(Member& member, WsSession& session, const fanout::Text& text, std::uint32_t count);
+    void establish(Member& member, WsSession& session, const Json& connection_established);
     void on_pass_done();
     void apply_roles(store::RoleLists roles);
     void add_stored_sanctions(const std::vector<store::SanctionRow>& rows);

@@ -7,9 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedred, startRedis, redisCli, sleep, waitFor } from './lib/redred.mjs';
 import {
-  api, register, createStream, getComments, join, uniqueName, grantRole, commentFields, runRedred,
+  api, register, createStream, getComments, join, connectWs, uniqueName, grantRole, commentFields, runRedred,
 } from './lib/live.mjs';
-import { startPostgres } from './lib/postgres.mjs';
+import { startPostgres, holdTableLock, databaseName } from './lib/postgres.mjs';
 
 let redis;
 let postgres;
@@ -29,14 +29,14 @@ async function startCluster(count, extraArgs = []) {
   const args = ['--redis', `redis://127.0.0.1:${redis.port}/${redisDb}`, '--database', database, ...extraArgs];
   const servers = [];
   for (let i = 0; i < count; i++) servers.push(await startRedred({ args }));  // one at a time: migrations print once
-  return { servers, stop: () => Promise.all(servers.map((s) => s.stop())) };
+  return { servers, database, stop: () => Promise.all(servers.map((s) => s.stop())) };
 }
 
 // Runs `body(servers)` on a fresh cluster and stops every process afterwards, whatever happens.
 async function withCluster(count, extraArgs, body) {
   const cluster = await startCluster(count, extraArgs);
   try {
-    await body(cluster.servers);
+    await body(cluster.servers, cluster);
   } finally {
     await cluster.stop();
   }
@@ -154,6 +154,39 @@ test('signaling across processes keeps its isolation; one streamer connection in
     viewer.send({ type: 'answer', sdp: 'answer-sdp-2' });
     assert.equal((await second.next('answer')).from, viewer.cid);
     await Promise.all([viewer.close(), second.close()]);
+  });
+});
+
+test('a viewer joining on another process gets connection_established first, then the offer the streamer sent at once', async () => {
+  // The join reaches the streamer before the joiner's connection_established, which waits for the chat history.
+  // Holding the history read up (the comments table locked) lets the streamer's offer cross first: it must still
+  // reach the viewer after connection_established, or the page starts afresh and drops it (no video).
+  await withCluster(2, [], async ([a, b], { database }) => {
+    const streamerAccount = await register(a, uniqueName('streamer'));
+    const stream = await createStream(a, streamerAccount.token);
+    const streamer = await join(a, stream.id, { account: streamerAccount, label: 'streamer@a' });
+    streamer.ws.on('message', (data) => {
+      for (const m of [JSON.parse(data.toString())].flat())
+        if (m.type === 'user_joined') streamer.send({ type: 'offer', target: m.connection_id, sdp: `offer for ${m.connection_id}` });
+    });
+    const lock = await holdTableLock(postgres.port, databaseName(database), 'live_stream_comments');
+    let viewer;
+    try {
+      viewer = await connectWs(b, stream.id, { label: 'viewer@b' });
+      const joined = await streamer.next('user_joined');
+      await sleep(300);  // the offer crosses to b meanwhile
+      assert.ok(!viewer.messages.some((m) => m.type === 'offer'), `an offer before connection_established: ${viewer.summary()}`);
+      await lock.release();
+      const hello = await viewer.next('connection_established');
+      assert.equal(hello.connection_id, joined.connection_id);
+      const offer = await viewer.next('offer');
+      assert.equal(viewer.messages[0].type, 'connection_established', `the first message: ${viewer.summary()}`);
+      assert.deepEqual([offer.sdp, offer.from], [`offer for ${hello.connection_id}`, streamer.cid]);
+    } finally {
+      await lock.release();
+    }
+    await viewer.close();
+    await streamer.close();
   });
 });
 

@@ -87,3 +87,26 @@ export function psql(port, database, sql) {
 
 // The database name in a postgres:// URL.
 export const databaseName = (url) => path.basename(new URL(url).pathname);
+
+// Holds `table` locked (ACCESS EXCLUSIVE, in an open transaction of its own psql session) until release():
+// every query that touches it waits meanwhile. Resolves once the lock is held.
+export async function holdTableLock(port, database, table) {
+  const proc = spawn('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1'],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (c) => { out += c; });
+  proc.stderr.on('data', (c) => { out += c; });
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  proc.stdin.write(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n`);
+  await waitFor(() => {
+    if (proc.exitCode !== null) throw Object.assign(new Error(`psql could not lock ${table}: ${out}`), { fatal: true });
+    return out.includes('locked');
+  }, { timeoutMs: 10000, what: `a lock on ${table}` });
+  let released = false;
+  return {
+    release: async () => {
+      if (!released) { released = true; proc.stdin.end('COMMIT;\n'); }
+      await exited;
+    },
+  };
+}
