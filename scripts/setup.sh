@@ -12,6 +12,7 @@ debian_packages=(
   libpq-dev postgresql-15
   redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
   procps iproute2 util-linux curl jq openssl
+  python3  # integration_ws_control_frames: a TCP relay with a small receive window
   fonts-noto-color-emoji  # browser tests: chat emotes render as colour glyphs, not boxes
   clang-15 libclang-common-15-dev llvm-15
 )

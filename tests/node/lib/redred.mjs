@@ -82,7 +82,18 @@ export async function startRedred({ args = [], env = {}, screenSource = 'pattern
     return m ? Number(m[1]) : 0;
   }, { timeoutMs: 15000, what: 'redred to listen' }).catch((e) => { proc.kill('SIGKILL'); throw new Error(`${e.message}\n${log()}`); });
   const url = `http://127.0.0.1:${port}`;
-  return { url, port, proc, dataDir: dir, log, stop: (signal = 'SIGTERM') => stopProcess(proc, signal) };
+  return { url, port, proc, dataDir: dir, log, stop: (signal = 'SIGTERM') => stopChecked(proc, signal, log) };
+}
+
+// Under -DREDRED_SANITIZE=ON a finding aborts the server or is printed as it exits (leaks): either way the test
+// that stopped it fails, with the report.
+const sanitizerReport = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
+export async function stopChecked(proc, signal, log) {
+  const result = await stopProcess(proc, signal);
+  const text = log();
+  const at = text.search(sanitizerReport);
+  if (at >= 0) throw new Error(`redred's sanitizer reported a problem:\n${text.slice(Math.max(0, at - 200), at + 6000)}`);
+  return result;
 }
 
 // Starts a real redis-server on a free loopback port, persistence off. Returns { url, port, proc, stop(), restart() }.
