@@ -12,7 +12,7 @@ import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { startRedred, json, waitFor, sleep } from './lib/redred.mjs';
+import { startRedred, json, waitFor, sleep, memoryBoundMb } from './lib/redred.mjs';
 import { register, createStream, join, uniqueName } from './lib/live.mjs';
 
 const STUCK_VIEWERS = 1000;
@@ -22,7 +22,7 @@ const COMMENTS_PER_S = 20;
 const CHAT_SECONDS = 10;
 // The bound stated in docs/PROTOCOL.md "Limits": what 1,000 connected sockets that stopped reading may add to
 // the server's RSS while the room chats (see there for how it is made up).
-const STUCK_RSS_BOUND_MB = 256;
+const STUCK_RSS_BOUND_MB = memoryBoundMb(256);
 const SLOW_HEADER_CONNECTIONS = 1000;
 
 let server;

@@ -6,7 +6,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import jpeg from 'jpeg-js';
 import WebSocket from 'ws';
-import { startRedred, readSse, json, sleep, waitFor } from './lib/redred.mjs';
+import { startRedred, readSse, json, sleep, waitFor, SANITIZED, memoryBoundMb } from './lib/redred.mjs';
 
 let server;
 before(async () => { server = await startRedred(); });
@@ -170,9 +170,10 @@ test('a viewer that never reads costs bounded memory and does not slow the other
   const m = await metrics();
   stuck.forEach((s) => s.destroy());
   await post('/stream/stop');
-  assert.ok(fps > 12, `a healthy viewer got ${fps.toFixed(1)} fps next to 5 stuck ones`);
+  const minFps = SANITIZED ? 9 : 12;  // of 15; the sanitized build encodes slower, stuck viewers or not
+  assert.ok(fps > minFps, `a healthy viewer got ${fps.toFixed(1)} fps next to 5 stuck ones`);
   assert.ok(m['redred_screen_frames_dropped_total{transport="sse"}'] > 0, 'stuck viewers skip frames');
-  assert.ok(rssAfter - rssBefore < 64 * 1024, `RSS grew by ${(rssAfter - rssBefore) / 1024} MB`);
+  assert.ok(rssAfter - rssBefore < memoryBoundMb(64) * 1024, `RSS grew by ${(rssAfter - rssBefore) / 1024} MB`);
 });
 
 test('bad input gets clear JSON errors and the server stays healthy', async () => {

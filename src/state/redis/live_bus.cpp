@@ -155,13 +155,18 @@ std::string LiveBus::channel_for(int db) {
 void LiveBus::start(LiveBusHandlers handlers) {
     handlers_ = std::move(handlers);
     connection_->start();
-    auto self = shared_from_this();
+    // The subscriber is ours: its callbacks hold us weakly, or the two would keep each other alive forever.
+    std::weak_ptr<LiveBus> weak = weak_from_this();
     subscriber_ = Subscriber::create(
         executor_, endpoint_, {channel_},
-        [self](const std::string& channel, std::string payload) { self->on_message(channel, std::move(payload)); },
-        [self](bool up) { self->on_subscriber_link(up); });
+        [weak](const std::string& channel, std::string payload) {
+            if (auto self = weak.lock()) self->on_message(channel, std::move(payload));
+        },
+        [weak](bool up) {
+            if (auto self = weak.lock()) self->on_subscriber_link(up);
+        });
     subscriber_->start();
-    net::co_spawn(heartbeat_timer_.get_executor(), heartbeat_loop(self), net::detached);
+    net::co_spawn(heartbeat_timer_.get_executor(), heartbeat_loop(shared_from_this()), net::detached);
 }
 
 net::awaitable<void> LiveBus::stop() {
@@ -225,9 +230,9 @@ void LiveBus::on_subscriber_link(bool up) {
     net::co_spawn(heartbeat_timer_.get_executor(), resume(shared_from_this()), net::detached);
 }
 
-net::awaitable<bool> LiveBus::publish(std::int64_t stream, std::uint64_t seq, const nlohmann::json& body,
+net::awaitable<bool> LiveBus::publish(std::int64_t stream, std::uint64_t seq, nlohmann::json body,
                                       PresenceOp op, std::uint64_t connection, std::string value) {
-    nlohmann::json envelope{{"s", stream}, {"o", options_.tag}, {"q", seq}, {"t", unix_ms_now()}, {"b", body}};
+    nlohmann::json envelope{{"s", stream}, {"o", options_.tag}, {"q", seq}, {"t", unix_ms_now()}, {"b", std::move(body)}};
     std::string payload = envelope.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     Result<Reply> reply = make_error(Errc::Internal, "not sent");
     if (op == PresenceOp::None) {

@@ -82,8 +82,9 @@ public:
 
     enum class PresenceOp { None, Add, Remove, RemoveStreamer };
     // Publishes one room event; with a presence op, changes the hash in the same atomic step. False if Redis
-    // did not take it (the caller then applies the event locally).
-    net::awaitable<bool> publish(std::int64_t stream, std::uint64_t seq, const nlohmann::json& body,
+    // did not take it (the caller then applies the event locally). `body` by value: the coroutine starts when
+    // awaited, maybe after the caller's object is gone (ASan found a test co_spawning it so).
+    net::awaitable<bool> publish(std::int64_t stream, std::uint64_t seq, nlohmann::json body,
                                  PresenceOp op = PresenceOp::None, std::uint64_t connection = 0,
                                  std::string value = {});
     net::awaitable<Result<PresenceSnapshot>> presence(std::int64_t stream);

@@ -85,14 +85,31 @@ export async function startRedred({ args = [], env = {}, screenSource = 'pattern
   return { url, port, proc, dataDir: dir, log, stop: (signal = 'SIGTERM') => stopChecked(proc, signal, log) };
 }
 
+// The server under test was built with -DREDRED_SANITIZE=ON (CTest sets this in build-asan/). Bounds on its memory
+// and speed then allow for AddressSanitizer: freed memory is held in a quarantine (256 MB by default) and
+// everything runs 2-3x slower.
+export const SANITIZED = process.env.REDRED_SANITIZED === '1';
+export const memoryBoundMb = (mb) => (SANITIZED ? mb + 256 : mb);
+
 // Under -DREDRED_SANITIZE=ON a finding aborts the server or is printed as it exits (leaks): either way the test
-// that stopped it fails, with the report.
+// file fails, with the report. Not by throwing here: a throw in an `after` hook would leave the file's other
+// servers running and the file hanging until its timeout.
 const sanitizerReport = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
+let sanitizerFindings = 0;
+process.on('exit', () => {
+  if (sanitizerFindings > 0) {
+    console.error(`${sanitizerFindings} redred process(es) reported sanitizer findings (above)`);
+    process.exitCode = 1;
+  }
+});
 export async function stopChecked(proc, signal, log) {
   const result = await stopProcess(proc, signal);
   const text = log();
   const at = text.search(sanitizerReport);
-  if (at >= 0) throw new Error(`redred's sanitizer reported a problem:\n${text.slice(Math.max(0, at - 200), at + 6000)}`);
+  if (at >= 0) {
+    sanitizerFindings += 1;
+    console.error(`redred's sanitizer reported a problem:\n${text.slice(Math.max(0, at - 200), at + 6000)}`);
+  }
   return result;
 }
 
