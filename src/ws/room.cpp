@@ -720,9 +720,15 @@ void Room::run_pass(std::vector<fanout::Outgoing> batch) {
         });
     });
     auto hand_over = [&](Member& member, const std::shared_ptr<WsSession>& session, const fanout::Share& share) {
-        if (!member.established && !share.close) {
-            if (share.count) hold(member, *session, share.text, share.count);
-            return;
+        if (!member.established) {
+            if (!share.close) {
+                if (share.count) hold(member, *session, share.text, share.count);
+                return;
+            }
+            // Closed before it was established (kicked, replaced): what was held goes first, then the close.
+            for (auto& [text, count] : member.held) session->deliver(std::move(text), count, pass);
+            member.held.clear();
+            member.held_bytes = 0;
         }
         if (share.count) session->deliver(share.text, share.count, pass);
         if (share.close)
