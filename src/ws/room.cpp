@@ -726,9 +726,7 @@ void Room::run_pass(std::vector<fanout::Outgoing> batch) {
                 return;
             }
             // Closed before it was established (kicked, replaced): what was held goes first, then the close.
-            for (auto& [text, count] : member.held) session->deliver(std::move(text), count, pass);
-            member.held.clear();
-            member.held_bytes = 0;
+            hand_over_held(member, *session, pass);
         }
         if (share.count) session->deliver(share.text, share.count, pass);
         if (share.close)
@@ -767,11 +765,15 @@ void Room::hold(Member& member, WsSession& session, const fanout::Text& text, st
     member.held.emplace_back(text, count);
 }
 
-void Room::establish(Member& member, WsSession& session, const Json& connection_established) {
-    session.deliver(serialize(connection_established));
-    for (auto& [text, count] : member.held) session.deliver(std::move(text), count, nullptr);
+void Room::hand_over_held(Member& member, WsSession& session, const std::shared_ptr<void>& pass) {
+    for (auto& [text, count] : member.held) session.deliver(std::move(text), count, pass);
     member.held.clear();
     member.held_bytes = 0;
+}
+
+void Room::establish(Member& member, WsSession& session, const Json& connection_established) {
+    session.deliver(serialize(connection_established));
+    hand_over_held(member, session, nullptr);
     member.established = true;
 }
 

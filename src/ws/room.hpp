@@ -177,6 +177,7 @@ private:
     void run_pass(std::vector<fanout::Outgoing> batch);
     static constexpr std::size_t kMaxHeldBytes = 1 << 20;
     void hold(Member& member, WsSession& session, const fanout::Text& text, std::uint32_t count);
+    void hand_over_held(Member& member, WsSession& session, const std::shared_ptr<void>& pass);
     void establish(Member& member, WsSession& session, const Json& connection_established);
     void on_pass_done();
     void apply_roles(store::RoleLists roles);

@@ -102,7 +102,7 @@ process.on('exit', () => {
     process.exitCode = 1;
   }
 });
-export async function stopChecked(proc, signal, log) {
+async function stopChecked(proc, signal, log) {
   const result = await stopProcess(proc, signal);
   const text = log();
   const at = text.search(sanitizerReport);
