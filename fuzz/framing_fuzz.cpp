@@ -1,6 +1,8 @@
 // Fuzz target: the screen feed's wire framing (src/screen/framing.cpp) for any JPEG bytes, any size. The SSE
 // event must be one well-formed `data:` line whose base64 decodes back to the JPEG, the MJPEG part header must
 // announce the exact length, and the sealed in-memory files sent with sendfile() must hold exactly those bytes.
+// The same bytes as a tile-mode message (src/screen/tiles.cpp): the parser must never read out of bounds, and
+// whatever it accepts must encode back to exactly the input.
 #include <sodium.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 
 #include "screen/frame.hpp"
 #include "screen/framing.hpp"
+#include "screen/tiles.hpp"
 
 namespace {
 
@@ -30,8 +33,24 @@ std::string file_contents(int fd) {
 
 }  // namespace
 
+void check_tile_message(std::string_view bytes) {
+    using namespace redred::screen;
+    const auto message = parse_tile_message(bytes);
+    if (!message) return;
+    std::string again = encode_tile_message_header(message->header);
+    check(message->tiles.size() == message->header.tile_count);
+    for (const ParsedTile& tile : message->tiles) {
+        check(!tile.rect.empty() && tile.rect.x + tile.rect.w <= message->header.width &&
+              tile.rect.y + tile.rect.h <= message->header.height);
+        again += encode_tile_record_header(tile.rect, tile.jpeg.size());
+        again += tile.jpeg;
+    }
+    check(again == bytes);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace redred::screen;
+    check_tile_message(std::string_view(reinterpret_cast<const char*>(data), size));
     const std::string jpeg(reinterpret_cast<const char*>(data), size);
 
     const std::string event = sse_frame_event(jpeg);
@@ -49,7 +68,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(header == "--" + std::string(kMjpegBoundary) + "\r\nContent-Type: image/jpeg\r\nContent-Length: " +
                         std::to_string(size) + "\r\n\r\n");
 
-    auto frame = make_frame(7, "task", jpeg);
+    FrameContent content;
+    content.seq = 7;
+    content.task_id = "task";
+    content.jpeg = std::string(jpeg);
+    auto frame = make_frame(std::move(content));
+    if (jpeg.empty()) {
+        check(!frame->has_picture() && frame->sse_file < 0 && frame->mjpeg_file < 0);
+        return 0;
+    }
     check(frame->jpeg == jpeg && frame->sse_event == event && frame->mjpeg_header == header);
     if (frame->sse_file >= 0) check(file_contents(frame->sse_file) == event);
     if (frame->mjpeg_file >= 0) check(file_contents(frame->mjpeg_file) == header + jpeg + "\r\n");

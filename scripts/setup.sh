@@ -8,7 +8,7 @@ debian_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libhiredis-dev libsqlite3-dev nlohmann-json3-dev
   libspdlog-dev libcli11-dev libsodium-dev libturbojpeg0-dev
-  libx11-dev libxext-dev libssl-dev libgtest-dev libgmock-dev
+  libx11-dev libxext-dev libxdamage-dev libxfixes-dev libssl-dev libgtest-dev libgmock-dev
   libpq-dev postgresql-15
   redis-server redis-tools xvfb x11-utils chromium janus coturn haproxy
   procps iproute2 util-linux curl jq openssl

@@ -239,6 +239,7 @@ int run_server(const Config& config) {
     screen_options.host = advertised_host;
     screen_options.port = bound.port();
     screen_options.tick_ms = config.tick_ms;
+    screen_options.key_frame_interval_ms = config.key_frame_interval_ms;
     running->screen = std::make_shared<screen::ScreenService>(io.get_executor(), metrics, *running->state,
                                                               std::move(source), screen_options);
 
@@ -338,6 +339,7 @@ int run_server(const Config& config) {
 
     http_server::FeedLimits feed_limits;
     feed_limits.write_timeout_ms = config.write_timeout_ms;
+    feed_limits.sse_keepalive_ms = config.sse_keepalive_ms;
     http_server::add_screen_routes(router, running->screen, metrics, feed_limits);
     router.add(http::verb::get, "/healthz", [running](const Request&, const PathParams&) -> net::awaitable<Response> {
         return [](std::shared_ptr<Running> r) -> net::awaitable<Response> { co_return health(*r); }(running);

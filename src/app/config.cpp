@@ -52,6 +52,13 @@ void add_serve_options(CLI::App& cmd, Config& c) {
         ->envname("REDRED_IDLE_TIMEOUT_MS")->capture_default_str();
     cmd.add_option("--write-timeout-ms", c.write_timeout_ms, "A client that takes no data for this long is closed")
         ->envname("REDRED_WRITE_TIMEOUT_MS")->capture_default_str();
+    cmd.add_option("--sse-keepalive-ms", c.sse_keepalive_ms,
+                   "A screen feed (SSE) with no new frame for this long (a still screen) gets a comment line, so "
+                   "proxies keep it open")
+        ->envname("REDRED_SSE_KEEPALIVE_MS")->capture_default_str();
+    cmd.add_option("--key-frame-interval-ms", c.key_frame_interval_ms,
+                   "Tile-mode viewers get a whole picture at least this often while the screen changes")
+        ->envname("REDRED_KEY_FRAME_INTERVAL_MS")->capture_default_str();
     cmd.add_option("--tick-ms", c.tick_ms, "Supervisor period: lease renewal, stop-key check, orphan cleanup")
         ->envname("REDRED_TICK_MS")->capture_default_str();
     cmd.add_option("--lease-ms", c.lease_ms, "A capturing instance silent for this long is considered dead")
@@ -209,6 +216,8 @@ std::vector<std::string> Config::validate() const {
     if (max_body_bytes < 1024) problems.push_back("--max-body-bytes must be >= 1024");
     if (header_timeout_ms < 100 || idle_timeout_ms < 100 || write_timeout_ms < 100)
         problems.push_back("timeouts must be >= 100 ms");
+    if (sse_keepalive_ms < 100) problems.push_back("--sse-keepalive-ms must be >= 100");
+    if (key_frame_interval_ms < 100) problems.push_back("--key-frame-interval-ms must be >= 100");
     if (tick_ms < 50 || tick_ms > 1000) problems.push_back("--tick-ms must be 50..1000 (the stop key is checked every tick)");
     if (lease_ms < 2 * tick_ms) problems.push_back("--lease-ms must be at least twice --tick-ms");
     if (turn_ttl < 60) problems.push_back("--turn-ttl must be at least 60 seconds");

@@ -27,6 +27,8 @@ struct Config {
     int header_timeout_ms = 10000;
     int idle_timeout_ms = 30000;
     int write_timeout_ms = 15000;
+    int sse_keepalive_ms = 15000;        // an SSE feed with no new frame for this long gets a comment line
+    int key_frame_interval_ms = 5000;    // tile viewers get a whole picture this often while the screen changes
     int tick_ms = 500;
     int lease_ms = 2000;
     std::string log_level = "info";

@@ -72,15 +72,15 @@ void check_screen(Report& report, const DoctorOptions& options) {
         return;
     }
     const auto start = Clock::now();
-    auto image = (*source)->grab(std::chrono::system_clock::now());
+    auto capture = (*source)->grab(std::chrono::system_clock::now());
     const double grab_ms = ms_since(start);
-    if (!image) {
-        report.fail("screen source", image.error().message, "check the X server and its MIT-SHM extension");
+    if (!capture) {
+        report.fail("screen source", capture.error().message, "check the X server and its MIT-SHM extension");
         return;
     }
     screen::JpegEncoder encoder;
     const auto encode_start = Clock::now();
-    auto jpeg = encoder.encode(*image, 75);
+    auto jpeg = encoder.encode(capture->image, 75);
     const double encode_ms = ms_since(encode_start);
     if (!jpeg) {
         report.fail("screen source", jpeg.error().message, "check libjpeg-turbo");

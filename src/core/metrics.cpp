@@ -9,6 +9,7 @@ const char* feed_transport_name(FeedTransport t) {
         case FeedTransport::Sse: return "sse";
         case FeedTransport::Mjpeg: return "mjpeg";
         case FeedTransport::WebSocket: return "ws";
+        case FeedTransport::Tiles: return "tiles";
     }
     return "unknown";
 }
@@ -71,6 +72,15 @@ std::string Metrics::render_prometheus() const {
     per_transport(out, "redred_screen_frames_dropped_total", "counter",
                   "Frames skipped for slow viewers (they got a newer one).", frames_dropped);
     per_transport(out, "redred_screen_bytes_sent_total", "counter", "Feed bytes written to viewers.", bytes_sent);
+    per_transport(out, "redred_screen_viewer_bytes_per_second", "gauge",
+                  "Feed bytes sent per viewer per second, over the last few seconds.", viewer_bytes_per_second);
+    metric(out, "redred_screen_frames_unchanged_total", "counter",
+           "Capture ticks that found nothing changed on the screen (no frame was made or sent).", frames_unchanged.get());
+    metric(out, "redred_screen_tiles_encoded_total", "counter", "Tiles encoded for tile-mode viewers.",
+           tiles_encoded.get());
+    metric(out, "redred_screen_tiles_sent_total", "counter", "Tiles written to tile-mode viewers.", tiles_sent.get());
+    metric(out, "redred_screen_key_frames_sent_total", "counter", "Key frames (whole pictures) written to tile-mode viewers.",
+           key_frames_sent.get());
     metric(out, "redred_screen_slow_viewers_closed_total", "counter", "Viewers closed for not reading.",
            slow_viewers_closed.get());
     metric(out, "redred_ws_connections", "gauge", "Open live-platform WebSockets.", ws_connections.get());

@@ -37,8 +37,8 @@ struct Histogram {
 };
 
 // Indexes for per-transport screen counters.
-enum class FeedTransport { Sse = 0, Mjpeg = 1, WebSocket = 2 };
-inline constexpr int kFeedTransports = 3;
+enum class FeedTransport { Sse = 0, Mjpeg = 1, WebSocket = 2, Tiles = 3 };
+inline constexpr int kFeedTransports = 4;
 const char* feed_transport_name(FeedTransport t);
 
 struct Metrics {
@@ -62,6 +62,11 @@ struct Metrics {
     Counter frames_sent[kFeedTransports];
     Counter frames_dropped[kFeedTransports];  // a newer frame replaced one a slow viewer had not taken yet
     Counter bytes_sent[kFeedTransports];
+    Gauge viewer_bytes_per_second[kFeedTransports];  // bytes sent per viewer per second, over the last ~2 s
+    Counter frames_unchanged;      // capture ticks that found nothing changed (no frame made)
+    Counter tiles_encoded;         // tiles encoded for tile-mode viewers (once per change, for everyone)
+    Counter tiles_sent;            // tiles written to tile-mode viewers
+    Counter key_frames_sent;       // full pictures written to tile-mode viewers
     Counter slow_viewers_closed;
     // Live platform WebSockets
     Gauge ws_connections;

@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "http/error_response.hpp"
+#include "http/request_fields.hpp"
 #include "screen/framing.hpp"
 
 namespace redred::http_server {
@@ -14,6 +15,7 @@ namespace {
 
 using redred::FeedTransport;
 using screen::FramePtr;
+using screen::FeedSubscription;
 using screen::ScreenService;
 
 auto logger() { return log::get("screen"); }
@@ -100,9 +102,24 @@ net::awaitable<bool> send_frame_file(Connection& stream, int fd, std::size_t siz
     co_return true;
 }
 
-// One viewer of the SSE or MJPEG feed; they differ only in framing.
+// The viewer's query (?max_kbps, ?mode); on bad input answers 400 and returns nullopt.
+net::awaitable<std::optional<screen::FeedOptions>> feed_options(Connection& stream, const Request& req, bool websocket) {
+    const std::string_view target(req.target().data(), req.target().size());
+    auto options = screen::parse_feed_options(query_param(target, "max_kbps"), query_param(target, "mode"), websocket);
+    if (options) co_return *options;
+    auto res = error_response(options.error(), req.version(), false);
+    error_code ec;
+    co_await http::async_write(stream, res, net::redirect_error(use_awaitable, ec));
+    co_await finish(stream);
+    co_return std::nullopt;
+}
+
+// One viewer of the SSE or MJPEG feed; they differ only in framing. A frame goes out only when the screen
+// changed; a viewer that was busy gets the newest picture, and one with ?max_kbps waits after each frame.
 net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
                                      FeedTransport transport, Connection stream, Request req) {
+    const auto options = co_await feed_options(stream, req, false);
+    if (!options) co_return;
     tune_socket(stream, limits);
     // Plain TCP: frames go from the sealed frame file to the socket with sendfile() (zero copy), which must answer
     // EAGAIN rather than block the I/O thread. TLS encrypts per connection, so each viewer's bytes are copied
@@ -124,10 +141,26 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
         co_return;
     }
     const std::string peer = peer_of(stream);
-    logger()->info("[STREAM-FEED] new {} connection peer={}", sse ? "SSE" : "MJPEG", peer);
+    logger()->info("[STREAM-FEED] new {} connection peer={}{}", sse ? "SSE" : "MJPEG", peer,
+                   options->max_kbps > 0 ? fmt::format(" max_kbps={}", options->max_kbps) : std::string());
     static const std::string kCrlf = "\r\n";
+    static const std::string kKeepAlive(screen::kSseKeepAlive);
+    const screen::RateCap cap(options->max_kbps);
+    // MJPEG has no comment syntax; its clients wait for the next part however long it takes.
+    const auto idle = std::chrono::milliseconds(sse ? limits.sse_keepalive_ms : 3'600'000);
     bool viewer_alive = true;
-    while (FramePtr frame = co_await subscription->next()) {
+    for (;;) {
+        const auto wake = co_await subscription->wait(idle);
+        if (wake == screen::FeedSubscription::Wake::Ended) break;
+        if (wake == screen::FeedSubscription::Wake::Idle) {
+            if (sse && !co_await write_frame(stream, net::buffer(kKeepAlive), limits, metrics)) {
+                viewer_alive = false;
+                break;
+            }
+            continue;
+        }
+        FramePtr frame = subscription->take_picture();
+        if (!frame) continue;
         bool ok;
         std::size_t bytes;
         const int file = sse ? frame->sse_file : frame->mjpeg_file;
@@ -149,6 +182,7 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
         }
         metrics.frames_sent[t].add();
         metrics.bytes_sent[t].add(bytes);
+        if (cap.capped() && !co_await subscription->pause(std::chrono::microseconds(cap.pause_after_us(bytes)))) break;
     }
     if (viewer_alive) {
         // The stream ended: tell the viewer, as the seed does, then close.
@@ -159,22 +193,47 @@ net::awaitable<void> serve_http_feed(std::shared_ptr<ScreenService> service, Met
     }
 }
 
-// Keeps reading so control frames (ping, close) are answered; a viewer has nothing to say on this socket.
-net::awaitable<void> drain_websocket(std::shared_ptr<websocket::stream<Connection>> ws,
-                                     std::shared_ptr<bool> closed, std::shared_ptr<screen::FrameSubscription> sub) {
-    beast::flat_buffer discard;
+// Keeps reading so control frames (ping, close) are answered. A tile viewer may ask for a key frame
+// ({"type":"key_frame"}); anything else is ignored.
+net::awaitable<void> read_websocket(std::shared_ptr<websocket::stream<Connection>> ws, std::shared_ptr<bool> closed,
+                                    std::shared_ptr<screen::FeedSubscription> sub) {
+    beast::flat_buffer message;
     for (;;) {
         error_code ec;
-        co_await ws->async_read(discard, net::redirect_error(use_awaitable, ec));
+        co_await ws->async_read(message, net::redirect_error(use_awaitable, ec));
         if (ec) break;
-        discard.clear();
+        if (sub && ws->got_text()) {
+            const auto body = beast::buffers_to_string(message.data());
+            const auto parsed = nlohmann::json::parse(body, nullptr, false);
+            if (parsed.is_object() && parsed.value("type", "") == "key_frame") sub->request_key_frame();
+        }
+        message.clear();
     }
     *closed = true;
     if (sub) sub->end();  // wakes the writer so it notices
 }
 
+// Writes one tile-mode message (pieces of shared tiles, no copy). Returns false if the viewer is gone.
+net::awaitable<bool> write_tiles(websocket::stream<Connection>& ws, const screen::TileMessage& message,
+                                 Metrics& metrics) {
+    std::vector<net::const_buffer> buffers;
+    buffers.reserve(message.parts.size());
+    for (std::string_view part : message.parts) buffers.emplace_back(part.data(), part.size());
+    error_code ec;
+    co_await ws.async_write(buffers, net::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    constexpr int t = static_cast<int>(FeedTransport::Tiles);
+    metrics.frames_sent[t].add();
+    metrics.bytes_sent[t].add(message.bytes);
+    if (message.key) metrics.key_frames_sent.add();
+    metrics.tiles_sent.add(message.key ? message.tiles - 1 : message.tiles);
+    co_return true;
+}
+
 net::awaitable<void> serve_ws_feed(std::shared_ptr<ScreenService> service, Metrics& metrics, FeedLimits limits,
                                    Connection stream, beast::flat_buffer buffer, Request req) {
+    const auto options = co_await feed_options(stream, req, true);
+    if (!options) co_return;
     tune_socket(stream, limits);
     auto ws = std::make_shared<websocket::stream<Connection>>(std::move(stream));
     websocket::stream_base::timeout timeouts{};
@@ -188,20 +247,44 @@ net::awaitable<void> serve_ws_feed(std::shared_ptr<ScreenService> service, Metri
     error_code ec;
     co_await ws->async_accept(req, net::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    auto subscription = co_await service->subscribe(co_await net::this_coro::executor, FeedTransport::WebSocket);
+    const FeedTransport transport = options->tiles ? FeedTransport::Tiles : FeedTransport::WebSocket;
+    auto subscription = co_await service->subscribe(co_await net::this_coro::executor, transport);
     auto closed = std::make_shared<bool>(false);
-    net::co_spawn(co_await net::this_coro::executor, drain_websocket(ws, closed, subscription), net::detached);
-    constexpr int t = static_cast<int>(FeedTransport::WebSocket);
+    net::co_spawn(co_await net::this_coro::executor, read_websocket(ws, closed, subscription), net::detached);
+    const int t = static_cast<int>(transport);
+    const screen::RateCap cap(options->max_kbps);
+    bool ended = !subscription;
     if (subscription) {
         ws->binary(true);
-        while (FramePtr frame = co_await subscription->next()) {
-            co_await ws->async_write(net::buffer(frame->jpeg), net::redirect_error(use_awaitable, ec));
-            if (ec) break;
-            metrics.frames_sent[t].add();
-            metrics.bytes_sent[t].add(frame->jpeg.size());
+        for (;;) {
+            const auto wake = co_await subscription->wait(std::chrono::hours(1));
+            if (wake == screen::FeedSubscription::Wake::Ended) {
+                ended = true;
+                break;
+            }
+            if (wake == screen::FeedSubscription::Wake::Idle) continue;
+            std::size_t bytes = 0;
+            if (options->tiles) {
+                auto message = subscription->take_tiles();
+                if (!message) continue;
+                if (!co_await write_tiles(*ws, *message, metrics)) break;
+                bytes = message->bytes;
+            } else {
+                FramePtr frame = subscription->take_picture();
+                if (!frame) continue;
+                co_await ws->async_write(net::buffer(frame->jpeg), net::redirect_error(use_awaitable, ec));
+                if (ec) break;
+                bytes = frame->jpeg.size();
+                metrics.frames_sent[t].add();
+                metrics.bytes_sent[t].add(bytes);
+            }
+            if (cap.capped() && !co_await subscription->pause(std::chrono::microseconds(cap.pause_after_us(bytes)))) {
+                ended = true;
+                break;
+            }
         }
     }
-    if (!ec && !*closed) {
+    if (ended && !*closed) {
         ws->text(true);
         co_await ws->async_write(net::buffer(screen::kStreamStoppedText), net::redirect_error(use_awaitable, ec));
         if (!ec) co_await ws->async_close(websocket::close_code::normal, net::redirect_error(use_awaitable, ec));

@@ -79,15 +79,32 @@ Frame::~Frame() {
     if (mjpeg_file >= 0) ::close(mjpeg_file);
 }
 
-FramePtr make_frame(std::uint64_t seq, std::string task_id, std::string jpeg) {
+FramePtr make_frame(FrameContent content) {
     auto frame = std::make_shared<Frame>();
-    frame->seq = seq;
-    frame->task_id = std::move(task_id);
-    frame->sse_event = sse_frame_event(jpeg);
-    frame->mjpeg_header = mjpeg_part_header(jpeg.size());
-    frame->jpeg = std::move(jpeg);
-    frame->sse_file = sealed_file("redred-sse", {frame->sse_event});
-    frame->mjpeg_file = sealed_file("redred-mjpeg", {frame->mjpeg_header, frame->jpeg, "\r\n"});
+    frame->seq = content.seq;
+    frame->task_id = std::move(content.task_id);
+    frame->width = content.width;
+    frame->height = content.height;
+    frame->captured_at_ms = content.captured_at_ms;
+    frame->changed = content.changed;
+    frame->key = content.key;
+    frame->tiles = std::move(content.tiles);
+    if (!content.jpeg.empty()) {
+        frame->sse_event = sse_frame_event(content.jpeg);
+        frame->mjpeg_header = mjpeg_part_header(content.jpeg.size());
+        TileMessageHeader header;
+        header.key = true;
+        header.tile_count = 1;
+        header.seq = static_cast<std::uint32_t>(frame->seq);
+        header.width = static_cast<std::uint16_t>(frame->width);
+        header.height = static_cast<std::uint16_t>(frame->height);
+        header.captured_at_ms = frame->captured_at_ms;
+        frame->key_prefix = encode_tile_message_header(header) +
+                            encode_tile_record_header(Rect{0, 0, frame->width, frame->height}, content.jpeg.size());
+        frame->jpeg = std::move(content.jpeg);
+        frame->sse_file = sealed_file("redred-sse", {frame->sse_event});
+        frame->mjpeg_file = sealed_file("redred-mjpeg", {frame->mjpeg_header, frame->jpeg, "\r\n"});
+    }
     frame->made_at = std::chrono::steady_clock::now();
     return frame;
 }

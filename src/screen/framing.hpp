@@ -7,6 +7,8 @@ namespace redred::screen {
 
 // The seed's end-of-stream event, sent before the feed closes.
 inline constexpr std::string_view kSseStreamStopped = "data: stream_stopped\n\n";
+// An SSE comment: browsers ignore it; proxies see traffic on a feed whose screen is still.
+inline constexpr std::string_view kSseKeepAlive = ": keep-alive\n\n";
 inline constexpr std::string_view kStreamStoppedText = "stream_stopped";
 inline constexpr std::string_view kMjpegBoundary = "redredframe";
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+
 namespace redred::screen {
 
 // Borrowed pixels: valid until the owner's next grab() or destruction.
@@ -11,6 +12,17 @@ struct ImageView {
     int width = 0;
     int height = 0;
     int stride_bytes = 0;  // bytes from one row to the next (>= width * 4)
+};
+
+// A rectangle of pixels; empty when w or h is 0.
+struct Rect {
+    int x = 0;
+    int y = 0;
+    int w = 0;
+    int h = 0;
+    bool empty() const { return w <= 0 || h <= 0; }
+    long long area() const { return empty() ? 0 : static_cast<long long>(w) * h; }
+    friend bool operator==(const Rect&, const Rect&) = default;
 };
 
 // Owned pixels.

@@ -129,12 +129,13 @@ ColumnPairs make_column_pairs(const Taps& columns, int target_width) {
     return pairs;
 }
 
-void blend_columns(const std::uint8_t* row, const ColumnPairs& pairs, int target_width, std::uint8_t* out) {
+void blend_columns(const std::uint8_t* row, const ColumnPairs& pairs, int first_pair, int end_pair, int target_width,
+                   std::uint8_t* out) {
     const U16x8 rounding = U16x8{} + kRounding;
     const int taps = pairs.taps;
-    const std::uint32_t* offset = pairs.offsets.data();
-    const U16x8* weight = pairs.weights.data();
-    for (int x = 0; x < target_width; x += 2) {
+    const std::uint32_t* offset = pairs.offsets.data() + static_cast<std::size_t>(first_pair) * taps * 2;
+    const U16x8* weight = pairs.weights.data() + static_cast<std::size_t>(first_pair) * taps;
+    for (int x = 2 * first_pair; x < 2 * end_pair && x < target_width; x += 2) {
         U16x8 sum = rounding;
         for (int k = 0; k < taps; ++k, offset += 2, ++weight) {
             std::uint32_t a;
@@ -157,36 +158,111 @@ ImageSize fit_to_width(int width, int height, int max_width) {
 }
 
 void scale_area_average(const ImageView& source, Image& target) {
-    const int tw = target.width;
-    const int th = target.height;
-    if (tw <= 0 || th <= 0 || source.width <= 0 || source.height <= 0 || source.data == nullptr) return;
-    target.stride_bytes = tw * 4;
-    target.pixels.resize(static_cast<std::size_t>(target.stride_bytes) * th);
+    if (target.width <= 0 || target.height <= 0 || source.width <= 0 || source.height <= 0 || source.data == nullptr)
+        return;
+    AreaScaler scaler(source.width, source.height, target.width, target.height);
+    scaler.scale(source, target, Rect{0, 0, target.width, target.height});
+}
 
-    if (tw == source.width && th == source.height) {
-        for (int y = 0; y < th; ++y) {
-            std::memcpy(target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes,
-                        source.data + static_cast<std::size_t>(y) * source.stride_bytes,
-                        static_cast<std::size_t>(tw) * 4);
+struct AreaScaler::Filter {
+    int source_width = 0;
+    int source_height = 0;
+    int target_width = 0;
+    int target_height = 0;
+    Taps column_taps;
+    ColumnPairs columns;
+    Taps rows;
+    std::vector<std::uint8_t> blended;  // one source row, vertically blended (only the columns in use)
+    std::vector<const std::uint8_t*> row_pointers;
+};
+
+AreaScaler::AreaScaler(int source_width, int source_height, int target_width, int target_height)
+    : filter_(std::make_unique<Filter>()) {
+    Filter& f = *filter_;
+    f.source_width = std::max(0, source_width);
+    f.source_height = std::max(0, source_height);
+    f.target_width = std::max(0, target_width);
+    f.target_height = std::max(0, target_height);
+    if (f.source_width == 0 || f.source_height == 0 || f.target_width == 0 || f.target_height == 0) return;
+    f.column_taps = make_taps(f.source_width, f.target_width);
+    f.columns = make_column_pairs(f.column_taps, f.target_width);
+    f.rows = make_taps(f.source_height, f.target_height);
+    f.blended.resize(static_cast<std::size_t>(f.source_width) * 4);
+    f.row_pointers.resize(static_cast<std::size_t>(f.rows.count));
+}
+
+AreaScaler::~AreaScaler() = default;
+AreaScaler::AreaScaler(AreaScaler&&) noexcept = default;
+AreaScaler& AreaScaler::operator=(AreaScaler&&) noexcept = default;
+
+Rect AreaScaler::affected(Rect source_rect) const {
+    const Filter& f = *filter_;
+    const std::int64_t x0 = std::max(source_rect.x, 0);
+    const std::int64_t y0 = std::max(source_rect.y, 0);
+    const std::int64_t x1 =
+        std::min<std::int64_t>(static_cast<std::int64_t>(source_rect.x) + source_rect.w, f.source_width);
+    const std::int64_t y1 =
+        std::min<std::int64_t>(static_cast<std::int64_t>(source_rect.y) + source_rect.h, f.source_height);
+    if (source_rect.empty() || x0 >= x1 || y0 >= y1) return Rect{};
+    // Target pixel i covers source [i*sw/tw, (i+1)*sw/tw): the first target pixel touching source x0 is
+    // floor(x0*tw/sw), the last one touching x1-1 ends at ceil(x1*tw/sw). The same exact overlap decides the taps.
+    const auto down = [](std::int64_t v, std::int64_t from, std::int64_t to) {
+        return static_cast<int>(v * to / from);
+    };
+    const auto up = [](std::int64_t v, std::int64_t from, std::int64_t to) {
+        return static_cast<int>((v * to + from - 1) / from);
+    };
+    const int tx0 = down(x0, f.source_width, f.target_width);
+    const int ty0 = down(y0, f.source_height, f.target_height);
+    const int tx1 = std::min(f.target_width, up(x1, f.source_width, f.target_width));
+    const int ty1 = std::min(f.target_height, up(y1, f.source_height, f.target_height));
+    return Rect{tx0, ty0, tx1 - tx0, ty1 - ty0};
+}
+
+void AreaScaler::scale(const ImageView& source, Image& target, Rect region) {
+    Filter& f = *filter_;
+    if (f.target_width == 0 || source.data == nullptr || source.width != f.source_width ||
+        source.height != f.source_height || target.width != f.target_width || target.height != f.target_height) {
+        return;
+    }
+    target.stride_bytes = f.target_width * 4;
+    target.pixels.resize(static_cast<std::size_t>(target.stride_bytes) * f.target_height);
+    const int x0 = std::max(region.x, 0);
+    const int y0 = std::max(region.y, 0);
+    const int x1 = std::min(region.x + std::max(region.w, 0), f.target_width);
+    const int y1 = std::min(region.y + std::max(region.h, 0), f.target_height);
+    if (x0 >= x1 || y0 >= y1) return;
+
+    if (f.target_width == f.source_width && f.target_height == f.source_height) {
+        for (int y = y0; y < y1; ++y) {
+            std::memcpy(target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes + x0 * 4,
+                        source.data + static_cast<std::size_t>(y) * source.stride_bytes + x0 * 4,
+                        static_cast<std::size_t>(x1 - x0) * 4);
         }
         return;
     }
 
-    const ColumnPairs columns = make_column_pairs(make_taps(source.width, tw), tw);
-    const Taps rows = make_taps(source.height, th);
-    const std::size_t row_bytes = static_cast<std::size_t>(source.width) * 4;
-    std::vector<std::uint8_t> blended(row_bytes);
-    std::vector<const std::uint8_t*> row_pointers(rows.count);
+    // Columns are computed in pairs (2p, 2p+1); the pairs that hold x0..x1-1 read source columns from the
+    // first tap of the first pixel to the last tap of the last one (tap indices never decrease).
+    const int first_pair = x0 / 2;
+    const int end_pair = (x1 + 1) / 2;
+    const int last_pixel = std::min(2 * end_pair, f.target_width) - 1;
+    const int taps = f.column_taps.count;
+    const int source_x0 = f.column_taps.index[static_cast<std::size_t>(2 * first_pair) * taps];
+    const int source_x1 = f.column_taps.index[static_cast<std::size_t>(last_pixel) * taps + taps - 1] + 1;
+    const std::size_t byte_offset = static_cast<std::size_t>(source_x0) * 4;
+    const std::size_t byte_count = static_cast<std::size_t>(source_x1 - source_x0) * 4;
 
-    for (int y = 0; y < th; ++y) {
-        // Vertical pass: one source-width row that is the weighted mean of the covered source rows.
-        const std::size_t first = static_cast<std::size_t>(y) * rows.count;
-        for (int k = 0; k < rows.count; ++k) {
-            row_pointers[k] = source.data + static_cast<std::size_t>(rows.index[first + k]) * source.stride_bytes;
+    for (int y = y0; y < y1; ++y) {
+        // Vertical pass over the source columns in use, then the horizontal pass over the pairs in the region.
+        const std::size_t first = static_cast<std::size_t>(y) * f.rows.count;
+        for (int k = 0; k < f.rows.count; ++k) {
+            f.row_pointers[k] =
+                source.data + static_cast<std::size_t>(f.rows.index[first + k]) * source.stride_bytes + byte_offset;
         }
-        blend_rows(row_pointers.data(), rows.weight.data() + first, rows.count, row_bytes, blended.data());
-        // Horizontal pass: that row down to the target width.
-        blend_columns(blended.data(), columns, tw,
+        blend_rows(f.row_pointers.data(), f.rows.weight.data() + first, f.rows.count, byte_count,
+                   f.blended.data() + byte_offset);
+        blend_columns(f.blended.data(), f.columns, first_pair, end_pair, f.target_width,
                       target.pixels.data() + static_cast<std::size_t>(y) * target.stride_bytes);
     }
 }

@@ -1,6 +1,8 @@
 // Downscaling of BGRX images: the size that fits a maximum width, and an area-average (box filter) resampler.
-// Pure functions, no state; safe from any thread.
+// The free functions are pure and safe from any thread; an AreaScaler belongs to one thread.
 #pragma once
+#include <memory>
+
 #include "screen/image.hpp"
 
 namespace redred::screen {
@@ -21,5 +23,26 @@ void scale_area_average(const ImageView& source, Image& target);
 
 // Convenience form that allocates the result.
 Image scale_area_average(const ImageView& source, int target_width, int target_height);
+
+// The area-average resampler for one pair of sizes, its filter computed once, so that a capture can
+// rescale only the part of the picture that changed. Used by one thread at a time (it keeps a scratch row).
+class AreaScaler {
+public:
+    AreaScaler(int source_width, int source_height, int target_width, int target_height);
+    ~AreaScaler();
+    AreaScaler(AreaScaler&&) noexcept;
+    AreaScaler& operator=(AreaScaler&&) noexcept;
+
+    // The target pixels that depend on any pixel of `source_rect`: in target coordinates, rounded outward,
+    // clipped to the target. Empty for an empty rect or one outside the source.
+    Rect affected(Rect source_rect) const;
+    // Recomputes the pixels of `target` inside `region` (clipped to the target) from `source`; they come out
+    // exactly as scale_area_average() of the whole image makes them. `target` must have the target size.
+    void scale(const ImageView& source, Image& target, Rect region);
+
+private:
+    struct Filter;  // taps and scratch rows; vector types stay in the .cpp
+    std::unique_ptr<Filter> filter_;
+};
 
 }  // namespace redred::screen

@@ -55,4 +55,21 @@ Result<std::string> JpegEncoder::encode(const ImageView& image, int quality) {
     return std::string(reinterpret_cast<const char*>(buffer_), size);
 }
 
+bool read_jpeg_size(std::string_view jpeg, int& width, int& height) {
+    // One decompressor per thread, kept for the thread's life (relayed frames arrive on I/O threads).
+    struct Decompressor {
+        tjhandle handle = tjInitDecompress();
+        ~Decompressor() {
+            if (handle != nullptr) tjDestroy(handle);
+        }
+    };
+    thread_local Decompressor decompressor;
+    if (decompressor.handle == nullptr || jpeg.empty()) return false;
+    int subsampling = 0;
+    int colorspace = 0;
+    return tjDecompressHeader3(decompressor.handle, reinterpret_cast<const unsigned char*>(jpeg.data()),
+                               static_cast<unsigned long>(jpeg.size()), &width, &height, &subsampling,
+                               &colorspace) == 0;
+}
+
 }  // namespace redred::screen

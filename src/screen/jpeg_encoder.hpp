@@ -3,6 +3,7 @@
 // for the largest image seen so far, so steady-state encoding allocates only the returned string.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 #include "screen/image.hpp"
@@ -25,5 +26,8 @@ private:
     unsigned char* buffer_ = nullptr;    // tjAlloc'd, reused between calls
     unsigned long buffer_capacity_ = 0;  // bytes, from tjBufSize
 };
+
+// Width and height from a JPEG's header (no decoding); false if it is not a JPEG libturbojpeg can read.
+bool read_jpeg_size(std::string_view jpeg, int& width, int& height);
 
 }  // namespace redred::screen

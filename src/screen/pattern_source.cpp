@@ -18,8 +18,6 @@ namespace redred::screen {
 
 namespace {
 
-using Rect = PatternSource::Rect;
-
 struct Rgb {
     std::uint8_t r = 0;
     std::uint8_t g = 0;
@@ -675,6 +673,50 @@ void blit_sprite(const Image& sprite, Image& to, int left, int top) {
     }
 }
 
+// Appends to `changed` where `now` and `before` differ inside `area`: per band of kBand rows the tight box
+// of the differing pixels, a band merged into the box above it while that adds little area.
+void append_differences(const Image& before, const Image& now, Rect area, std::vector<Rect>& changed) {
+    constexpr int kBand = 16;
+    area = intersect(area, Rect{0, 0, now.width, now.height});
+    const std::size_t first_new = changed.size();
+    for (int band = area.y - area.y % kBand; band < area.y + area.h; band += kBand) {
+        const int y0 = std::max(band, area.y);
+        const int y1 = std::min(band + kBand, area.y + area.h);
+        int left = area.x + area.w;
+        int right = area.x;
+        int top = y1;
+        int bottom = y0;
+        for (int y = y0; y < y1; ++y) {
+            const std::size_t offset =
+                static_cast<std::size_t>(y) * now.stride_bytes + static_cast<std::size_t>(area.x) * 4;
+            const auto* a = reinterpret_cast<const std::uint32_t*>(before.pixels.data() + offset);
+            const auto* b = reinterpret_cast<const std::uint32_t*>(now.pixels.data() + offset);
+            if (std::memcmp(a, b, static_cast<std::size_t>(area.w) * 4) == 0) continue;
+            int l = 0;
+            while (a[l] == b[l]) ++l;
+            int r = area.w - 1;
+            while (a[r] == b[r]) --r;
+            left = std::min(left, area.x + l);
+            right = std::max(right, area.x + r + 1);
+            top = std::min(top, y);
+            bottom = y + 1;
+        }
+        if (top >= bottom) continue;
+        const Rect box{left, top, right - left, bottom - top};
+        if (changed.size() > first_new) {
+            Rect& above = changed.back();
+            const int x0 = std::min(above.x, box.x);
+            const int x1 = std::max(above.x + above.w, box.x + box.w);
+            const Rect merged{x0, above.y, x1 - x0, box.y + box.h - above.y};
+            if (above.y + above.h + kBand >= box.y && merged.area() <= (above.area() + box.area()) * 5 / 4 + 1024) {
+                above = merged;
+                continue;
+            }
+        }
+        changed.push_back(box);
+    }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -998,9 +1040,12 @@ void PatternSource::paint_desktop() {
     }
 }
 
-Result<ImageView> PatternSource::grab(std::chrono::system_clock::time_point now) {
+Result<Capture> PatternSource::grab(std::chrono::system_clock::time_point now) {
     const std::int64_t t_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    if (grabbed_ && t_ms == grabbed_ms_) return Capture{frame_.view(), {}};  // nothing moves within a millisecond
     const UtcTime utc = to_utc(now);
+    // Every place this grab restores or paints; nothing outside them can change.
+    std::vector<Rect> touched = {bouncer_last_, clock_panel_, taskbar_clock_, terminal_text_};
 
     // Put back what moved last time; everything else in frame_ is still the static desktop.
     copy_rect(background_, frame_, bouncer_last_);
@@ -1092,8 +1137,23 @@ Result<ImageView> PatternSource::grab(std::chrono::system_clock::time_point now)
         const int y = bouncer_bounds_.y + static_cast<int>(bounce(t_ms, 6700) * travel_y);
         blit_sprite(bouncer_, frame_, x, y);
         bouncer_last_ = intersect(Rect{x, y, bouncer_.width, bouncer_.height}, Rect{0, 0, frame_.width, frame_.height});
+        touched.push_back(bouncer_last_);
     }
-    return frame_.view();
+
+    Capture capture{frame_.view(), {}};
+    if (!grabbed_) {
+        previous_ = frame_;
+        capture.changed.push_back(Rect{0, 0, frame_.width, frame_.height});
+    } else {
+        // Compared and then brought in step place by place: where places overlap, a difference is reported once.
+        for (const Rect& place : touched) {
+            append_differences(previous_, frame_, place, capture.changed);
+            copy_rect(frame_, previous_, place);
+        }
+    }
+    grabbed_ = true;
+    grabbed_ms_ = t_ms;
+    return capture;
 }
 
 }  // namespace redred::screen

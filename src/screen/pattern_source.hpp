@@ -4,8 +4,11 @@
 // benchmarks and load tests on the pattern predict production.
 // Owned by the capture thread. Everything is a pure function of `now`: two sources of the same size
 // return identical pixels for the same `now`. The static desktop is painted once; a grab() restores only
-// what moved and repaints the moving parts (well under a millisecond at 720p).
+// what moved and repaints the moving parts (well under a millisecond at 720p). It reports as changed the
+// parts of the places it repainted whose pixels really differ from the previous grab (compared against a
+// copy kept in step), in 16-row bands merged while that costs little area; the same `now` twice is no change.
 #pragma once
+#include <cstdint>
 #include <memory>
 
 #include "screen/image.hpp"
@@ -23,14 +26,7 @@ public:
     std::string_view name() const override { return "pattern"; }
     int width() const override { return frame_.width; }
     int height() const override { return frame_.height; }
-    Result<ImageView> grab(std::chrono::system_clock::time_point now) override;
-
-    struct Rect {
-        int x = 0;
-        int y = 0;
-        int w = 0;
-        int h = 0;
-    };
+    Result<Capture> grab(std::chrono::system_clock::time_point now) override;
 
 private:
     void paint_desktop();  // once, into background_
@@ -47,6 +43,9 @@ private:
     Image bouncer_;      // the bouncing window, pre-rendered with its shadow
     Image frame_;        // what grab() returns; background_ plus the moving parts
     Rect bouncer_last_;  // where the bouncer was drawn in frame_, restored from background_ next grab
+    Image previous_;     // what the last grab returned; kept equal to frame_ between grabs
+    bool grabbed_ = false;
+    std::int64_t grabbed_ms_ = 0;  // the `now` of the last grab, in ms
 };
 
 }  // namespace redred::screen

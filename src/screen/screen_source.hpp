@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "screen/image.hpp"
@@ -24,6 +25,14 @@ struct SourceOptions {
     int pattern_height = 720;
 };
 
+// One grab: the whole picture (the mouse cursor drawn in, for X11) and the regions that differ from the
+// previous grab, in the picture's coordinates, clipped to it. The first grab reports the whole picture.
+// No change: `changed` is empty and `image` is the previous picture (a source may skip capturing then).
+struct Capture {
+    ImageView image;
+    std::vector<Rect> changed;
+};
+
 class ScreenSource {
 public:
     virtual ~ScreenSource() = default;
@@ -31,7 +40,7 @@ public:
     virtual int width() const = 0;              // size of the images grab() returns
     virtual int height() const = 0;
     // Captures one frame. `now` drives the pattern's motion and clock; X11 ignores it.
-    virtual Result<ImageView> grab(std::chrono::system_clock::time_point now) = 0;
+    virtual Result<Capture> grab(std::chrono::system_clock::time_point now) = 0;
 };
 
 // Auto: X11 when a display can be opened, otherwise the pattern. None: returns a NotFound... never; callers

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace redred::screen {
 namespace {
 
@@ -38,6 +40,27 @@ Result<StartRequest> parse_start_request(std::string_view body) {
     request.fps = *fps;
     request.quality = *quality;
     return request;
+}
+
+Result<FeedOptions> parse_feed_options(const std::optional<std::string>& max_kbps, const std::optional<std::string>& mode,
+                                       bool websocket) {
+    FeedOptions options;
+    if (max_kbps) {
+        const std::string& text = *max_kbps;
+        int value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1 || value > kMaxKbps)
+            return make_error(Errc::BadInput, fmt::format("max_kbps must be an integer from 1 to {}", kMaxKbps),
+                              "max_kbps");
+        options.max_kbps = value;
+    }
+    if (mode) {
+        if (!websocket) return make_error(Errc::BadInput, "mode is only for /stream/ws", "mode");
+        if (*mode == "tiles") options.tiles = true;
+        else if (*mode != "frames")
+            return make_error(Errc::BadInput, "mode must be tiles or frames", "mode");
+    }
+    return options;
 }
 
 nlohmann::json status_json(const StreamRecord& record) {

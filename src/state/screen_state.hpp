@@ -31,7 +31,9 @@ struct SyncResult {
 
 class ScreenState {
 public:
-    using FrameHandler = std::function<void(std::string task_id, std::string capturer, std::string jpeg)>;
+    // `seq` is the capturer's screen state (a repeated seq: the same picture again, sent so late joiners get it).
+    using FrameHandler =
+        std::function<void(std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg)>;
     using ChangeHandler = std::function<void()>;
     using LinkHandler = std::function<void(bool up)>;
 
@@ -55,7 +57,8 @@ public:
 
     // Cross-instance plumbing; no-ops in memory.
     virtual void watch(FrameHandler on_frame, ChangeHandler on_change, LinkHandler on_link) {}
-    virtual void publish_frame(const std::string& capturer, const std::string& task_id, std::string_view jpeg) {}
+    virtual void publish_frame(const std::string& capturer, const std::string& task_id, std::uint64_t seq,
+                               std::string_view jpeg) {}
     virtual void publish_change() {}
     virtual void announce(const nlohmann::json& instance) {}
     virtual void close() {}

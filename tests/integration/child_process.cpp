@@ -46,12 +46,12 @@ pid_t spawn_process(const std::vector<std::string>& args, const SpawnOptions& op
         // After the user change, which clears the parent-death signal.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(126);
-        if (dev_null >= 0) ::dup2(dev_null, STDIN_FILENO);
+        const int in = options.stdin_fd >= 0 ? options.stdin_fd : dev_null;
+        if (in >= 0) ::dup2(in, STDIN_FILENO);
         const int out = output >= 0 ? output : dev_null;
-        if (out >= 0) {
-            ::dup2(out, STDOUT_FILENO);
-            ::dup2(out, STDERR_FILENO);
-        }
+        const int standard_out = options.stdout_fd >= 0 ? options.stdout_fd : out;
+        if (standard_out >= 0) ::dup2(standard_out, STDOUT_FILENO);
+        if (out >= 0) ::dup2(out, STDERR_FILENO);
         ::execvp(argv[0], argv.data());
         ::_exit(127);
     }

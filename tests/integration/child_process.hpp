@@ -14,6 +14,8 @@ struct SpawnOptions {
     std::optional<uid_t> uid;     // run as this user (and `gid`) instead of ours, e.g. postgres
     std::optional<gid_t> gid;
     std::string output_file;      // stdout and stderr appended here; empty: /dev/null
+    int stdin_fd = -1;            // the child's stdin (e.g. a pipe's read end); -1: /dev/null
+    int stdout_fd = -1;           // the child's stdout (e.g. a pipe's write end); -1: as output_file says
 };
 
 // Starts args[0] (looked up in PATH) with `args`. The child gets SIGKILL when the thread that started it

@@ -25,11 +25,12 @@ after(async () => {
 async function firstFrame(server) {
   const started = await json(server.url + '/stream/start', { method: 'POST', body: { fps: 10, quality: 90 } });
   assert.equal(started.status, 200, started.text);
+  // The first frame: with XDamage a static screen sends no second one.
   const frames = [];
-  await readSse(server.url + '/stream/feed', { onEvent: (d) => { frames.push(d); return frames.length < 2; }, timeoutMs: 5000 });
+  await readSse(server.url + '/stream/feed', { onEvent: (d) => { frames.push(d); return false; }, timeoutMs: 5000 });
   await json(server.url + '/stream/stop', { method: 'POST' });
-  assert.equal(frames.length, 2);
-  return jpeg.decode(Buffer.from(frames[1], 'base64'), { useTArray: true });
+  assert.equal(frames.length, 1);
+  return jpeg.decode(Buffer.from(frames[0], 'base64'), { useTArray: true });
 }
 
 function pixel(image, x, y) {

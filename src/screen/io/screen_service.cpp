@@ -2,6 +2,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "screen/jpeg_encoder.hpp"
 
 #include <unistd.h>
 
@@ -17,7 +18,7 @@ ScreenService::ScreenService(net::any_io_executor executor, Metrics& metrics, st
       state_(state),
       source_(std::move(source)),
       options_(std::move(options)),
-      hub_(metrics),
+      hub_(std::make_shared<FrameHub>(metrics)),
       tick_timer_(executor_) {}
 
 ScreenService::~ScreenService() {
@@ -36,11 +37,13 @@ bool ScreenService::capturing() const {
 }
 
 void ScreenService::run() {
+    hub_->set_always_pictures(state_.shared());  // the relay sends whole pictures of every change
     if (state_.shared()) {
         std::weak_ptr<ScreenService> weak = weak_from_this();
         state_.watch(
-            [weak](std::string task_id, std::string capturer, std::string jpeg) {
-                if (auto self = weak.lock()) self->on_relayed_frame(std::move(task_id), std::move(capturer), std::move(jpeg));
+            [weak](std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg) {
+                if (auto self = weak.lock())
+                    self->on_relayed_frame(std::move(task_id), std::move(capturer), seq, std::move(jpeg));
             },
             [weak] {
                 // Another instance started or stopped: look now rather than at the next tick.
@@ -51,7 +54,7 @@ void ScreenService::run() {
                 if (!self) return;
                 if (!up) {
                     logger()->warn("[STREAM-FEED] redis link lost: ending local feeds");
-                    std::string task = self->hub_.task_id();
+                    std::string task = self->hub_->task_id();
                     if (!task.empty()) self->end_stream_locally(task, "redis unavailable");
                 } else {
                     logger()->info("redis link up");
@@ -83,6 +86,7 @@ net::awaitable<void> ScreenService::supervise(std::shared_ptr<ScreenService> sel
 }
 
 net::awaitable<void> ScreenService::tick() {
+    measure_viewer_rates();
     if (state_.shared()) {
         state_.announce({{"id", options_.instance_id},
                          {"host", options_.host},
@@ -90,7 +94,7 @@ net::awaitable<void> ScreenService::tick() {
                          {"pid", static_cast<long>(::getpid())},
                          {"screen_source", source_name()},
                          {"capturing", capturing()},
-                         {"viewers", hub_.subscriber_count()}});
+                         {"viewers", hub_->subscriber_count()}});
     }
     std::string capturing_task;
     {
@@ -126,7 +130,7 @@ net::awaitable<void> ScreenService::tick() {
 
 void ScreenService::reconcile(const StreamRecord& record, bool we_capture) {
     if (!record.active) {
-        const std::string open_task = hub_.task_id();
+        const std::string open_task = hub_->task_id();
         std::string capture_task;
         {
             std::lock_guard lock(mutex_);
@@ -148,7 +152,7 @@ void ScreenService::reconcile(const StreamRecord& record, bool we_capture) {
         if (capture_ && capture_->task_id() != record.task_id) stale_capture = capture_->task_id();
     }
     if (!stale_capture.empty()) end_stream_locally(stale_capture, "superseded");
-    if (hub_.open(record.task_id))
+    if (hub_->open(record.task_id))
         logger()->info("[STREAM-FEED] relaying stream task_id={} from {}:{}", record.task_id, record.host, record.port);
 }
 
@@ -160,15 +164,29 @@ void ScreenService::begin_capture(const StreamRecord& record) {
         if (stopping_) return;
         if (capture_ && capture_->task_id() == record.task_id) return;
         previous = std::move(capture_);
-        hub_.open(record.task_id);
+        hub_->open(record.task_id);
         std::weak_ptr<ScreenService> weak = weak_from_this();
         const bool shared = state_.shared();
+        CaptureSettings settings;
+        settings.fps = record.fps;
+        settings.quality = record.quality;
+        settings.key_frame_interval = std::chrono::milliseconds(options_.key_frame_interval_ms);
         capture_ = std::make_unique<CaptureLoop>(
-            *source_, metrics_, record.task_id, record.fps, record.quality, [weak, shared](FramePtr frame) {
+            *source_, metrics_, record.task_id, settings,
+            [weak] {
+                auto self = weak.lock();
+                return self ? self->capture_demand() : CaptureDemand{};
+            },
+            [weak, shared](FramePtr frame) {
                 auto self = weak.lock();
                 if (!self) return;
-                self->hub_.publish(frame);
-                if (shared) self->state_.publish_frame(self->options_.instance_id, frame->task_id, frame->jpeg);
+                self->hub_->publish(frame);
+                if (shared && frame->has_picture()) {
+                    self->last_relay_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now().time_since_epoch())
+                                               .count();
+                    self->state_.publish_frame(self->options_.instance_id, frame->task_id, frame->seq, frame->jpeg);
+                }
             });
     }
     // `previous` (another task's loop) joins here, outside the lock.
@@ -181,23 +199,62 @@ void ScreenService::end_stream_locally(const std::string& task_id, const char* r
         if (capture_ && capture_->task_id() == task_id) ended = std::move(capture_);
     }
     if (ended) ended->stop();  // joins the capture thread: at most one frame's work
-    if (hub_.task_id() == task_id) {
+    if (hub_->task_id() == task_id) {
         logger()->info("[STREAM-FEED] stream inactive, closing feeds task_id={} reason={} viewers={}", task_id, reason,
-                       hub_.subscriber_count());
-        hub_.close();
+                       hub_->subscriber_count());
+        hub_->close();
     }
 }
 
-void ScreenService::on_relayed_frame(std::string task_id, std::string capturer, std::string jpeg) {
+CaptureDemand ScreenService::capture_demand() {
+    CaptureDemand demand = hub_->demand();
+    if (state_.shared()) {
+        const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count();
+        if (now_ms - last_relay_ms_.load() >= options_.relay_refresh_ms) demand.key = true;
+    }
+    return demand;
+}
+
+void ScreenService::on_relayed_frame(std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg) {
     if (capturer == options_.instance_id) return;  // our own frames, already in the hub
-    if (hub_.task_id() != task_id) return;
-    std::uint64_t seq;
+    if (hub_->task_id() != task_id) return;
+    FrameContent content;
+    if (!read_jpeg_size(jpeg, content.width, content.height)) return;
     {
         std::lock_guard lock(mutex_);
-        seq = ++relay_seq_;
+        // The same picture again (the capturer's refresh of a still screen): viewers that have it skip it.
+        content.changed = seq == 0 || seq != relayed_from_seq_ || relay_seq_ == 0;
+        if (content.changed) ++relay_seq_;
+        relayed_from_seq_ = seq;
+        content.seq = relay_seq_;
     }
     metrics_.frames_relayed.add();
-    hub_.publish(make_frame(seq, std::move(task_id), std::move(jpeg)));
+    content.task_id = std::move(task_id);
+    content.key = true;  // only whole pictures cross instances: tile viewers here get each as a key frame
+    content.captured_at_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    content.jpeg = std::move(jpeg);
+    hub_->publish(make_frame(std::move(content)));
+}
+
+void ScreenService::measure_viewer_rates() {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - rates_at_).count();
+    if (rates_at_ != std::chrono::steady_clock::time_point{} && seconds >= 1.0) {
+        for (int t = 0; t < kFeedTransports; ++t) {
+            const std::uint64_t bytes = metrics_.bytes_sent[t].get();
+            const std::int64_t viewers = metrics_.feed_viewers[t].get();
+            const double rate = viewers > 0 ? static_cast<double>(bytes - rates_bytes_[t]) / seconds / viewers : 0;
+            metrics_.viewer_bytes_per_second[t].value = static_cast<std::int64_t>(rate);
+        }
+    }
+    if (seconds >= 1.0 || rates_at_ == std::chrono::steady_clock::time_point{}) {
+        rates_at_ = now;
+        for (int t = 0; t < kFeedTransports; ++t) rates_bytes_[t] = metrics_.bytes_sent[t].get();
+    }
 }
 
 net::awaitable<Result<StreamRecord>> ScreenService::start_stream(StartRequest request) {
@@ -217,7 +274,7 @@ net::awaitable<Result<StreamRecord>> ScreenService::start_stream(StartRequest re
     }
     log->info("[STREAM-API] streaming task started task_id={}", started->task_id);
     if (source_) begin_capture(*started);
-    else hub_.open(started->task_id);
+    else hub_->open(started->task_id);
     state_.publish_change();
     co_return started;
 }
@@ -243,16 +300,16 @@ net::awaitable<Result<StreamRecord>> ScreenService::status() {
     co_return synced->record;
 }
 
-net::awaitable<std::shared_ptr<FrameSubscription>> ScreenService::subscribe(net::any_io_executor strand,
+net::awaitable<std::shared_ptr<FeedSubscription>> ScreenService::subscribe(net::any_io_executor strand,
                                                                             FeedTransport transport) {
-    if (auto sub = hub_.subscribe(strand, transport)) co_return sub;
+    if (auto sub = hub_->subscribe(strand, transport)) co_return sub;
     if (!state_.shared()) co_return nullptr;
     // Another instance may have started a stream we have not heard of yet: ask the shared state, like the seed.
     const std::string capturer = capturer_id();
     auto synced = co_await state_.sync(capturer);
     if (!synced || !synced->record.active) co_return nullptr;
     reconcile(synced->record, synced->claimed);
-    co_return hub_.subscribe(strand, transport);
+    co_return hub_->subscribe(strand, transport);
 }
 
 net::awaitable<void> ScreenService::shutdown() {
@@ -269,7 +326,7 @@ net::awaitable<void> ScreenService::shutdown() {
         logger()->info("[STREAMING-TASK] shutdown: stream ended task_id={}", task);
         end_stream_locally(task, "server shutdown");
     }
-    hub_.close();
+    hub_->close();
 }
 
 }  // namespace redred::screen

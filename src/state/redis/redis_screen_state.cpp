@@ -1,5 +1,7 @@
 #include "state/redis/redis_screen_state.hpp"
 
+#include <cstdlib>
+
 #include <charconv>
 
 #include "core/log.hpp"
@@ -196,14 +198,20 @@ void RedisScreenState::watch(FrameHandler on_frame, ChangeHandler on_change, Lin
             on_change();
             return;
         }
+        // "<capturer> <task_id> <seq>\n<jpeg>"; instances of older versions send no seq.
         const auto newline = payload.find('\n');
         if (newline == std::string::npos) return;
         const auto space = payload.find(' ');
         if (space == std::string::npos || space > newline) return;
         std::string capturer = payload.substr(0, space);
         std::string task_id = payload.substr(space + 1, newline - space - 1);
+        std::uint64_t seq = 0;
+        if (const auto seq_at = task_id.find(' '); seq_at != std::string::npos) {
+            seq = std::strtoull(task_id.c_str() + seq_at + 1, nullptr, 10);
+            task_id.resize(seq_at);
+        }
         payload.erase(0, newline + 1);
-        on_frame(std::move(task_id), std::move(capturer), std::move(payload));
+        on_frame(std::move(task_id), std::move(capturer), seq, std::move(payload));
     };
     subscriber_ = Subscriber::create(executor_, endpoint_, {keys::kScreenFrames, keys::kScreenChanges},
                                      std::move(on_message), std::move(on_link));
@@ -225,12 +233,14 @@ net::awaitable<void> RedisScreenState::set_with_ttl(std::shared_ptr<Connection> 
     (void)reply;  // best effort: the next tick writes it again
 }
 
-void RedisScreenState::publish_frame(const std::string& capturer, const std::string& task_id, std::string_view jpeg) {
+void RedisScreenState::publish_frame(const std::string& capturer, const std::string& task_id, std::uint64_t seq,
+                                     std::string_view jpeg) {
     // At most one frame in flight to Redis: if Redis is slow, newer frames are skipped rather than queued.
     if (frame_in_flight_->exchange(true)) return;
+    const std::string seq_text = std::to_string(seq);
     std::string payload;
-    payload.reserve(capturer.size() + task_id.size() + 2 + jpeg.size());
-    payload.append(capturer).append(" ").append(task_id).append("\n").append(jpeg);
+    payload.reserve(capturer.size() + task_id.size() + seq_text.size() + 3 + jpeg.size());
+    payload.append(capturer).append(" ").append(task_id).append(" ").append(seq_text).append("\n").append(jpeg);
     net::co_spawn(executor_, publish(connection_, keys::kScreenFrames, std::move(payload), frame_in_flight_),
                   net::detached);
 }

@@ -35,7 +35,8 @@ public:
     net::awaitable<Result<bool>> release(std::string capturer, std::string task_id) override;
 
     void watch(FrameHandler on_frame, ChangeHandler on_change, LinkHandler on_link) override;
-    void publish_frame(const std::string& capturer, const std::string& task_id, std::string_view jpeg) override;
+    void publish_frame(const std::string& capturer, const std::string& task_id, std::uint64_t seq,
+                       std::string_view jpeg) override;
     void publish_change() override;
     void announce(const nlohmann::json& instance) override;
     void close() override;

@@ -32,7 +32,14 @@ TEST(Framing, MjpegPartHeaderNamesBoundaryTypeAndLength) {
 }
 
 TEST(Framing, MakeFramePreparesEveryWireFormOnce) {
-    auto frame = make_frame(7, "task", std::string(1000, 'x'));
+    FrameContent content;
+    content.seq = 7;
+    content.task_id = "task";
+    content.width = 32;
+    content.height = 16;
+    content.captured_at_ms = 1234;
+    content.jpeg = std::string(1000, 'x');
+    auto frame = make_frame(std::move(content));
     EXPECT_EQ(frame->seq, 7u);
     EXPECT_EQ(frame->task_id, "task");
     EXPECT_EQ(frame->jpeg.size(), 1000u);
@@ -40,6 +47,26 @@ TEST(Framing, MakeFramePreparesEveryWireFormOnce) {
     EXPECT_EQ(frame->mjpeg_header, mjpeg_part_header(1000));
     // Base64 costs a third more: the reason /stream/mjpeg and /stream/ws exist.
     EXPECT_GT(frame->sse_event.size(), frame->jpeg.size() * 4 / 3);
+    // Tile mode's key frame: header + one whole-screen tile whose JPEG is the same bytes.
+    auto key = parse_tile_message(frame->key_prefix + frame->jpeg);
+    ASSERT_TRUE(key.has_value());
+    EXPECT_TRUE(key->header.key);
+    EXPECT_EQ(key->header.seq, 7u);
+    EXPECT_EQ(key->header.captured_at_ms, 1234u);
+    ASSERT_EQ(key->tiles.size(), 1u);
+    EXPECT_EQ(key->tiles[0].rect, (Rect{0, 0, 32, 16}));
+    EXPECT_EQ(key->tiles[0].jpeg, frame->jpeg);
+}
+
+TEST(Framing, AFrameWithoutAPictureHasNoPictureForms) {
+    FrameContent content;
+    content.seq = 3;
+    content.tiles.push_back(make_tile(Rect{0, 0, 8, 8}, 3, "t"));
+    auto frame = make_frame(std::move(content));
+    EXPECT_FALSE(frame->has_picture());
+    EXPECT_TRUE(frame->sse_event.empty());
+    EXPECT_EQ(frame->sse_file, -1);
+    EXPECT_EQ(frame->tiles.size(), 1u);
 }
 
 }  // namespace redred::screen

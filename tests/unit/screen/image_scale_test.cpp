@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <initializer_list>
+#include <tuple>
 
 namespace redred::screen {
 namespace {
@@ -131,6 +133,67 @@ TEST(ScaleAreaAverage, CopiesWhenSizesAreEqual) {
     const Image source = solid(5, 3, 9, 8, 7);
     const Image target = scale_area_average(source.view(), 5, 3);
     EXPECT_EQ(target.pixels, source.pixels);
+}
+
+Rect intersect_for_test(Rect r, int width, int height) {
+    const int x0 = std::max(r.x, 0);
+    const int y0 = std::max(r.y, 0);
+    const int x1 = std::min(r.x + r.w, width);
+    const int y1 = std::min(r.y + r.h, height);
+    return Rect{x0, y0, std::max(0, x1 - x0), std::max(0, y1 - y0)};
+}
+
+// Pseudo-random pixels (a fixed LCG): every tap weight matters, unlike flat colours.
+Image noise(int width, int height, std::uint32_t seed) {
+    Image image;
+    image.resize(width, height);
+    for (std::size_t i = 0; i < image.pixels.size(); ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        image.pixels[i] = static_cast<std::uint8_t>(seed >> 24);
+    }
+    return image;
+}
+
+void scribble(Image& image, Rect r, std::uint32_t seed) {
+    for (int y = r.y; y < r.y + r.h; ++y) {
+        for (int x = r.x; x < r.x + r.w; ++x) {
+            seed = seed * 1664525u + 1013904223u;
+            set_grey(image, x, y, static_cast<std::uint8_t>(seed >> 24));
+        }
+    }
+}
+
+TEST(AreaScaler, RescalingWhatAChangeAffectsGivesTheWholeScale) {
+    for (const auto& [sw, sh, tw, th] : {std::tuple{997, 561, 640, 360}, std::tuple{1920, 1080, 1280, 720},
+                                         std::tuple{333, 97, 7, 3}, std::tuple{64, 48, 64, 48}}) {
+        Image source = noise(sw, sh, 7);
+        AreaScaler scaler(sw, sh, tw, th);
+        Image target = scale_area_average(source.view(), tw, th);
+        for (const Rect change : {Rect{0, 0, 1, 1}, Rect{sw - 1, sh - 1, 1, 1}, Rect{sw / 3, sh / 4, 5, 17},
+                                  Rect{sw / 2, 0, sw - sw / 2, sh}, Rect{-5, -5, 10, 10}}) {
+            scribble(source, intersect_for_test(change, sw, sh), static_cast<std::uint32_t>(change.x * 31 + change.y));
+            const Rect affected = scaler.affected(change);
+            scaler.scale(source.view(), target, affected);
+            const Image reference = scale_area_average(source.view(), tw, th);
+            EXPECT_EQ(target.pixels, reference.pixels)
+                << sw << "x" << sh << " -> " << tw << "x" << th << " change at " << change.x << "," << change.y;
+        }
+    }
+}
+
+TEST(AreaScaler, AffectedRoundsOutwardAndClips) {
+    const AreaScaler half(1280, 720, 640, 360);
+    EXPECT_EQ(half.affected(Rect{0, 0, 2, 2}), (Rect{0, 0, 1, 1}));
+    EXPECT_EQ(half.affected(Rect{1, 1, 2, 2}), (Rect{0, 0, 2, 2}));
+    EXPECT_EQ(half.affected(Rect{1270, 710, 100, 100}), (Rect{635, 355, 5, 5}));
+    EXPECT_TRUE(half.affected(Rect{2000, 0, 10, 10}).empty());
+    EXPECT_TRUE(half.affected(Rect{10, 10, 0, 5}).empty());
+    const AreaScaler odd(1920, 1080, 1000, 563);
+    const Rect one = odd.affected(Rect{959, 539, 1, 1});
+    EXPECT_GE(one.w, 1);
+    EXPECT_LE(one.w, 2);
+    EXPECT_GE(one.h, 1);
+    EXPECT_LE(one.h, 2);
 }
 
 }  // namespace

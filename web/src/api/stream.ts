@@ -31,7 +31,7 @@ export const streamEndpoints = {
   status: '/stream/status',
   feed: '/stream/feed', // Server-Sent Events, one base64 JPEG per message
   mjpeg: '/stream/mjpeg', // multipart/x-mixed-replace, usable as <img src>
-  ws: '/stream/ws', // binary WebSocket, one JPEG per message
+  ws: '/stream/ws', // binary WebSocket, one JPEG per message; ?mode=tiles: only what changed (api/tileMessage.ts)
 } as const;
 
 // The last message on /stream/feed before the server closes it.
@@ -58,10 +58,20 @@ export async function stopStream(): Promise<StopResult> {
   return { taskId: stringOrNull(body.task_id), message: stringOrNull(body.message) };
 }
 
-/** Absolute ws:// or wss:// address of the binary WebSocket feed, for display. */
+/** Absolute ws:// or wss:// address of the binary WebSocket feed (whole JPEG frames), for display. */
 export function webSocketFeedUrl(location: Location = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}${streamEndpoints.ws}`;
+}
+
+/**
+ * Address of the tile-mode feed on this origin: ws: or wss: as the page. `maxKbps` (1–1000000) asks the server
+ * to keep this viewer under that rate by sending fewer updates; null for no cap.
+ */
+export function tileFeedUrl(maxKbps: number | null, location: Location = window.location): string {
+  const query = new URLSearchParams({ mode: 'tiles' });
+  if (maxKbps !== null) query.set('max_kbps', String(maxKbps));
+  return `${webSocketFeedUrl(location)}?${query.toString()}`;
 }
 
 function parseStatus(raw: unknown): StreamStatus {

@@ -1,22 +1,28 @@
-import { useEffect, useRef, useState } from 'react';
-import { feedStoppedMessage, streamEndpoints } from '../api/stream';
+import { useEffect, useRef, useState, type RefObject } from 'react';
+import { feedStoppedMessage, tileFeedUrl } from '../api/stream';
+import { keyFrameRequest, parseTileMessage } from '../api/tileMessage';
+import { FeedMeter, type FeedRates } from './feedMeter';
+import { TileCanvas } from './tileCanvas';
 
 export type FeedPhase =
   | 'idle' // never opened
   | 'connecting' // opened, no frame yet
   | 'live' // frames arriving
-  | 'reconnecting' // the connection dropped; EventSource is retrying
+  | 'reconnecting' // the connection dropped; reopening it with backoff
   | 'stopped' // the server said stream_stopped, or the stream is no longer active
-  | 'failed'; // the server refused the feed (EventSource gave up)
+  | 'failed'; // the server refused the feed (the first connection never opened)
 
-export interface FeedView {
+export interface FeedView extends FeedRates {
   phase: FeedPhase;
-  /** data: URL of the newest frame, null when there is none for this session. */
-  frameSrc: string | null;
-  /** Frames received since this session's feed was opened. */
+  /** A feed session is open: the canvas must be mounted on `canvasRef` for it to draw on. */
+  open: boolean;
+  /**
+   * The canvas holds a picture of this stream: this session drew its first key frame, or the session it replaced
+   * (same stream, another cap) did, and its picture stays up until the new one arrives.
+   */
+  hasPicture: boolean;
+  /** Messages (screen updates) received since this session's feed was opened. */
   frames: number;
-  /** Frames per second measured over the last couple of seconds. */
-  fps: number;
 }
 
 interface FeedInput {
@@ -25,97 +31,167 @@ interface FeedInput {
   taskId: string | null;
   /** performance.now() when that status was requested. */
   statusRequestedAt: number;
+  /** The viewer's cap (?max_kbps), null for none. Changing it reopens the feed. */
+  maxKbps: number | null;
+  /** The canvas to draw on, mounted while the view's `open` is true; the feed sizes it to the screen. */
+  canvasRef: RefObject<HTMLCanvasElement | null>;
   /** Called when the feed ends (stream_stopped or a refused connection), e.g. to refresh the status. */
   onEnded?: () => void;
 }
 
-interface Session extends FeedView {
+type Snapshot = Omit<FeedView, 'open'>;
+
+interface Session extends Snapshot {
   key: string;
 }
 
-const fpsWindowMs = 2000;
-// A JPEG in base64, nothing else: the string becomes an <img> data: URL.
-const base64Pattern = /^[A-Za-z0-9+/]+={0,2}$/;
+const idleRates: FeedRates = { fps: 0, kbps: 0, latencyMs: null };
+const tickMs = 250;
+const firstRetryMs = 500;
+const maxRetryMs = 8000;
 
 /**
- * Owns the one EventSource on /stream/feed. It is open while the status says a stream is active, and closed
- * when the server sends stream_stopped, when the status turns inactive, and on unmount.
+ * Owns the one WebSocket on /stream/ws?mode=tiles and draws what it brings onto `canvasRef`. It is open while
+ * the status says a stream is active, and closed when the server sends stream_stopped, when the status turns
+ * inactive, and on unmount. A connection that drops is reopened with backoff (0.5 s doubling to 8 s) and the
+ * session goes on: the server starts every connection with a key frame. A first connection that never opens
+ * ends the session as 'failed'.
  *
  * After the feed ended, it is reopened only for a status that was requested after the end: a poll sent
  * before stream_stopped arrived may still say "active" and must not reopen a feed for a stopped stream.
  */
-export function useFrameFeed({ active, taskId, statusRequestedAt, onEnded }: FeedInput): FeedView {
+export function useFrameFeed({ active, taskId, statusRequestedAt, maxKbps, canvasRef, onEnded }: FeedInput): FeedView {
   const [ended, setEnded] = useState<{ at: number; phase: 'stopped' | 'failed' }>({
     at: Number.NEGATIVE_INFINITY,
     phase: 'stopped',
   });
   const [session, setSession] = useState<Session | null>(null);
+  // Which stream's picture the mounted canvas shows (a session's stream key), so that reopening with another cap
+  // keeps the picture instead of a placeholder until the new key frame; after an end the key differs.
+  const [pictureOf, setPictureOf] = useState<string | null>(null);
   const onEndedRef = useRef(onEnded);
   useEffect(() => {
     onEndedRef.current = onEnded;
   });
 
   const wanted = active && statusRequestedAt > ended.at;
-  // A new key (new stream, or a reopen after an end) means a new EventSource and fresh counters.
-  const key = wanted ? `${taskId ?? 'active'}@${ended.at}` : null;
+  // A new key (new stream, a reopen after an end, another cap) means a new session and fresh counters.
+  const streamKey = wanted ? `${taskId ?? 'active'}@${ended.at}` : null;
+  const key = streamKey === null ? null : `${streamKey}/${maxKbps ?? 'unlimited'}`;
 
   useEffect(() => {
-    if (key === null) return;
-    const source = new EventSource(streamEndpoints.feed);
-    const arrivals: number[] = [];
+    if (key === null || streamKey === null) return;
+    const url = tileFeedUrl(maxKbps);
+    const meter = new FeedMeter(performance.now());
+    let phase: FeedPhase = 'connecting';
     let frames = 0;
-    let frameSrc: string | null = null;
+    let hasPicture = false;
+    let everOpened = false;
+    let failedAttempts = 0;
+    let finished = false;
+    let socket: WebSocket | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let published = '';
 
-    const measureFps = (now: number) => {
-      while (arrivals.length > 0 && (arrivals[0] ?? now) < now - fpsWindowMs) arrivals.shift();
-      if (arrivals.length < 2) return 0;
-      const first = arrivals[0] ?? now;
-      const span = Math.max(now - first, 1);
-      return ((arrivals.length - 1) * 1000) / span;
+    const publish = () => {
+      const snapshot: Snapshot = { phase, frames, hasPicture, ...meter.rates(performance.now()) };
+      // Re-render only when something shown changed (the ticker calls this 4 times a second).
+      const { fps, kbps, latencyMs } = snapshot;
+      const rounded = [fps.toFixed(1), Math.round(kbps), latencyMs === null ? null : Math.round(latencyMs)];
+      const shown = JSON.stringify([phase, frames, hasPicture, ...rounded]);
+      if (shown === published) return;
+      published = shown;
+      setSession({ key, ...snapshot });
     };
-    const publish = (phase: FeedPhase) => {
-      setSession({ key, phase, frameSrc, frames, fps: measureFps(performance.now()) });
-    };
-    const end = (phase: 'stopped' | 'failed') => {
-      source.close();
+
+    const canvas = new TileCanvas(() => canvasRef.current, {
+      requestKeyFrame: () => {
+        if (socket?.readyState === WebSocket.OPEN) socket.send(keyFrameRequest);
+      },
+      drawn: (message) => {
+        meter.onDrawn(Date.now() - message.capturedAt, performance.now());
+        if (!hasPicture) {
+          hasPicture = true;
+          setPictureOf(streamKey);
+          publish();
+        }
+      },
+    });
+
+    const finish = () => {
+      finished = true;
+      clearTimeout(retry);
       clearInterval(ticker);
-      publish(phase);
-      setEnded({ at: performance.now(), phase });
+      canvas.close();
+      const current = socket;
+      socket = null;
+      current?.close();
+    };
+    const end = (endPhase: 'stopped' | 'failed') => {
+      finish();
+      phase = endPhase;
+      publish();
+      setEnded({ at: performance.now(), phase: endPhase });
       onEndedRef.current?.();
     };
 
-    source.onmessage = (event: MessageEvent<string>) => {
-      if (event.data === feedStoppedMessage) {
-        end('stopped');
-        return;
-      }
-      if (!base64Pattern.test(event.data)) return; // not a frame; ignore rather than render it
-      frames += 1;
-      arrivals.push(performance.now());
-      frameSrc = `data:image/jpeg;base64,${event.data}`;
-      publish('live');
+    const connect = () => {
+      const ws = new WebSocket(url);
+      ws.binaryType = 'arraybuffer';
+      socket = ws;
+      ws.onopen = () => {
+        everOpened = true;
+      };
+      ws.onmessage = (event: MessageEvent<ArrayBuffer | string>) => {
+        if (socket !== ws) return;
+        if (typeof event.data === 'string') {
+          if (event.data === feedStoppedMessage) end('stopped');
+          return; // no other text message is defined; ignore rather than fail
+        }
+        const parsed = parseTileMessage(event.data);
+        if (!parsed.ok) {
+          // The picture may now miss a change: start over from a key frame.
+          console.warn(`screen feed: ignored a message: ${parsed.error}`);
+          ws.send(keyFrameRequest);
+          return;
+        }
+        failedAttempts = 0;
+        frames += 1;
+        meter.onMessage(event.data.byteLength, performance.now());
+        canvas.push(parsed.message);
+        phase = 'live';
+        if (frames === 1) publish();
+      };
+      ws.onclose = () => {
+        if (socket !== ws || finished) return;
+        socket = null;
+        if (!everOpened) {
+          end('failed'); // refused (e.g. 4xx on the upgrade) or unreachable
+          return;
+        }
+        phase = 'reconnecting';
+        publish();
+        const delay = Math.min(firstRetryMs * 2 ** failedAttempts, maxRetryMs);
+        failedAttempts += 1;
+        retry = setTimeout(connect, delay);
+      };
     };
-    source.onerror = () => {
-      // CLOSED: the server refused (non-200 or not an event stream). Otherwise EventSource retries by itself.
-      if (source.readyState === EventSource.CLOSED) end('failed');
-      else publish('reconnecting');
-    };
-    // Lets the measured rate fall to 0 when frames stop arriving.
-    const ticker = setInterval(() => {
-      if (frames > 0) publish(source.readyState === EventSource.OPEN ? 'live' : 'reconnecting');
-    }, 1000);
 
-    return () => {
-      source.close();
-      clearInterval(ticker);
-    };
-  }, [key]);
+    // Keeps the counters moving, and lets the measured rates fall to 0 when updates stop arriving.
+    const ticker = setInterval(publish, tickMs);
+    connect();
 
-  if (key !== null) {
-    if (session?.key === key) return session;
-    return { phase: 'connecting', frameSrc: null, frames: 0, fps: 0 };
+    return finish;
+  }, [key, streamKey, maxKbps, canvasRef]);
+
+  const open = key !== null;
+  const keptPicture = streamKey !== null && pictureOf === streamKey;
+  if (key !== null && session?.key === key) {
+    const { phase, hasPicture, frames, fps, kbps, latencyMs } = session;
+    return { phase, open, hasPicture: hasPicture || keptPicture, frames, fps, kbps, latencyMs };
   }
-  if (session === null) return { phase: active ? ended.phase : 'idle', frameSrc: null, frames: 0, fps: 0 };
+  if (key !== null) return { phase: 'connecting', open, hasPicture: keptPicture, frames: 0, ...idleRates };
+  if (session === null) return { phase: active ? ended.phase : 'idle', open, hasPicture: false, frames: 0, ...idleRates };
   // Keep the last session's frame count on screen after it ended.
-  return { phase: active ? ended.phase : 'stopped', frameSrc: null, frames: session.frames, fps: 0 };
+  return { phase: active ? ended.phase : 'stopped', open, hasPicture: false, frames: session.frames, ...idleRates };
 }

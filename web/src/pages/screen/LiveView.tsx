@@ -1,31 +1,44 @@
+import { useId, type RefObject } from 'react';
 import type { StreamStatus } from '../../api/stream';
 import type { FeedView } from '../../hooks/useFrameFeed';
+import { bandwidthCaps } from './settings';
 
 export interface LiveViewProps {
   status: StreamStatus | null;
   feed: FeedView;
+  /** Where the feed draws (useFrameFeed's canvasRef). */
+  canvasRef: RefObject<HTMLCanvasElement | null>;
+  /** The viewer's bandwidth cap in kbit/s, null for none. */
+  maxKbps: number | null;
+  onMaxKbpsChange: (kbps: number | null) => void;
 }
 
-// The picture: newest frame from /stream/feed, or a panel saying why there is none.
-export function LiveView({ status, feed }: LiveViewProps) {
+const latencyHint =
+  'Time from the capture on the server to the picture drawn here: the median over the last second, or the latest ' +
+  'update on a still screen. It assumes the server’s clock and this device’s clock agree.';
+
+// The picture: the tile feed composed on a canvas, or a panel saying why there is none. The canvas is mounted
+// for the whole feed session (the feed draws on it before the first picture shows) and hidden until then.
+export function LiveView({ status, feed, canvasRef, maxKbps, onMaxKbpsChange }: LiveViewProps) {
   const stopped = status !== null && (!status.active || feed.phase === 'stopped');
-  const showFrame = !stopped && feed.frameSrc !== null;
+  const drawing = feed.open && !stopped;
+  const showFrame = drawing && feed.hasPicture;
   const live = showFrame && feed.phase === 'live';
 
   return (
     <div className="viewer">
       <div className="viewer__frame">
-        {showFrame ? (
-          // No decoding="async": with a new src every frame Chrome then paints nothing at all.
-          <img
+        {drawing && (
+          <canvas
+            ref={canvasRef}
             className="viewer__image"
             data-testid="live-view"
-            src={feed.frameSrc ?? undefined}
-            alt="Live screen feed"
+            role="img"
+            aria-label="Live screen feed"
+            hidden={!showFrame}
           />
-        ) : (
-          <Placeholder status={status} feed={feed} stopped={stopped} />
         )}
+        {!showFrame && <Placeholder status={status} feed={feed} stopped={stopped} />}
         <span className={`badge ${live ? 'badge--live' : 'badge--idle'}`}>{live ? 'Live' : stopped ? 'Offline' : 'Waiting'}</span>
       </div>
       <dl className="viewer__stats" aria-label="Feed statistics">
@@ -34,9 +47,22 @@ export function LiveView({ status, feed }: LiveViewProps) {
           <dd data-testid="frames-received">{feed.frames}</dd>
         </div>
         <div className="stat">
-          <dt>Measured rate</dt>
+          <dt>Updates</dt>
           <dd>
             <span data-testid="measured-fps">{feed.fps.toFixed(1)}</span> fps
+          </dd>
+        </div>
+        <div className="stat">
+          <dt>Measured rate</dt>
+          <dd>
+            <span data-testid="measured-kbps">{Math.round(feed.kbps)}</span> kbit/s
+          </dd>
+        </div>
+        <div className="stat" title={latencyHint}>
+          <dt>Latency</dt>
+          <dd>
+            <span data-testid="latency-ms">{feed.latencyMs === null ? '—' : Math.round(feed.latencyMs)}</span> ms
+            <span className="visually-hidden"> ({latencyHint})</span>
           </dd>
         </div>
         <div className="stat">
@@ -44,6 +70,38 @@ export function LiveView({ status, feed }: LiveViewProps) {
           <dd>{phaseLabel(feed, stopped)}</dd>
         </div>
       </dl>
+      <BandwidthCapControl maxKbps={maxKbps} onChange={onMaxKbpsChange} />
+    </div>
+  );
+}
+
+// What this browser may receive: the server lowers this viewer's update rate to stay under the cap.
+function BandwidthCapControl({ maxKbps, onChange }: { maxKbps: number | null; onChange: (kbps: number | null) => void }) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  return (
+    <div className="viewer__cap">
+      <label htmlFor={id}>Bandwidth cap</label>
+      <select
+        id={id}
+        className="input input--small"
+        data-testid="bandwidth-cap"
+        aria-describedby={hintId}
+        value={maxKbps === null ? '' : String(maxKbps)}
+        onChange={(event) => {
+          const cap = bandwidthCaps.find((c) => (c.kbps === null ? '' : String(c.kbps)) === event.target.value);
+          if (cap !== undefined) onChange(cap.kbps);
+        }}
+      >
+        {bandwidthCaps.map((cap) => (
+          <option key={cap.label} value={cap.kbps === null ? '' : String(cap.kbps)}>
+            {cap.label}
+          </option>
+        ))}
+      </select>
+      <span id={hintId} className="muted">
+        Fewer updates per second on a slow link; each one still shows the newest picture.
+      </span>
     </div>
   );
 }

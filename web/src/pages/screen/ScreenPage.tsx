@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { ApiError, errorMessage } from '../../api/http';
 import { startStream, stopStream, type StreamSettings } from '../../api/stream';
 import { ErrorAlert, type AlertMessage } from '../../components/ErrorAlert';
@@ -9,20 +9,35 @@ import { describeStatus } from './format';
 import { LiveView } from './LiveView';
 import { OtherOutputs } from './OtherOutputs';
 import { StreamControls } from './StreamControls';
-import { defaultSettings, isSettingField, parseSetting, type SettingField } from './settings';
+import {
+  defaultSettings,
+  isSettingField,
+  loadBandwidthCap,
+  parseSetting,
+  saveBandwidthCap,
+  type SettingField,
+} from './settings';
 
 type FieldErrors = Partial<Record<SettingField, string>>;
 
-// Screen page: start and stop the server's screen feed and watch it live over Server-Sent Events.
+// Screen page: start and stop the server's screen feed and watch it live in tile mode (only what changed).
 export function ScreenPage() {
   usePageTitle('Screen');
   const { status, requestedAt, error: statusError, refresh } = useStreamStatus(2000);
+  const [maxKbps, setMaxKbps] = useState<number | null>(loadBandwidthCap);
+  const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const feed = useFrameFeed({
+    canvasRef,
     active: status?.active ?? false,
     taskId: status?.taskId ?? null,
     statusRequestedAt: requestedAt,
+    maxKbps,
     onEnded: () => void refresh(),
   });
+  const changeMaxKbps = (kbps: number | null) => {
+    setMaxKbps(kbps);
+    saveBandwidthCap(kbps);
+  };
 
   const [text, setText] = useState<Record<SettingField, string>>({
     fps: String(defaultSettings.fps),
@@ -98,7 +113,7 @@ export function ScreenPage() {
 
       <div className="screen-layout">
         <section className="card card--flush" aria-label="Live view">
-          <LiveView status={status} feed={feed} />
+          <LiveView status={status} feed={feed} canvasRef={canvasRef} maxKbps={maxKbps} onMaxKbpsChange={changeMaxKbps} />
         </section>
         <section className="card" aria-labelledby="broadcast-heading">
           <h2 id="broadcast-heading" className="card__title">

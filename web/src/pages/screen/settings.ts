@@ -40,3 +40,50 @@ export function parseSetting(field: SettingField, text: string): { value: number
 export function matchingPreset(fpsText: string, qualityText: string): Preset | undefined {
   return presets.find((p) => String(p.fps) === fpsText.trim() && String(p.quality) === qualityText.trim());
 }
+
+// The viewer's bandwidth cap (?max_kbps on the tile feed): this browser's choice, not the broadcast's, so it is
+// kept in localStorage and applies to every later visit of the page.
+export interface BandwidthCap {
+  /** null: no cap. */
+  kbps: number | null;
+  label: string;
+}
+
+export const bandwidthCaps: readonly BandwidthCap[] = [
+  { kbps: null, label: 'Unlimited' },
+  { kbps: 10000, label: '10 Mbit/s' },
+  { kbps: 2000, label: '2 Mbit/s' },
+  { kbps: 500, label: '500 kbit/s' },
+];
+
+const bandwidthCapKey = 'redred.screen.maxKbps';
+
+export function loadBandwidthCap(storage: Storage | undefined = safeLocalStorage()): number | null {
+  const stored = readItem(storage, bandwidthCapKey);
+  return bandwidthCaps.find((cap) => cap.kbps !== null && String(cap.kbps) === stored)?.kbps ?? null;
+}
+
+export function saveBandwidthCap(kbps: number | null, storage: Storage | undefined = safeLocalStorage()): void {
+  try {
+    if (kbps === null) storage?.removeItem(bandwidthCapKey);
+    else storage?.setItem(bandwidthCapKey, String(kbps));
+  } catch {
+    // Storage full or blocked (private mode, policy): the choice still holds for this visit.
+  }
+}
+
+function readItem(storage: Storage | undefined, key: string): string | null {
+  try {
+    return storage?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function safeLocalStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined; // blocked by the browser's settings
+  }
+}
