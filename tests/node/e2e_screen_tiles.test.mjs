@@ -4,14 +4,13 @@
 // Chromium through playwright-core. Screenshots of failures go to test-output/e2e_screen_tiles/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, assertPrerequisites, webRoot, WAIT_MS } from './lib/browser.mjs';
-import { buildDir, json, redredBin, startRedred, startXvfb, stopProcess, testOutputDir, waitFor } from './lib/redred.mjs';
+import { json, redredBin, startRedred, startXvfb, testOutputDir, waitFor } from './lib/redred.mjs';
+import { paintScreenBin as paintScreen, startPainter } from './lib/screen_feed.mjs';
 import { canvasPixel, colourNear, feedStats, parseTileMessage, tilesCover, waitForCanvasColour } from './lib/tiles.mjs';
 
-const paintScreen = path.join(buildDir, 'tests', 'paint_screen');
 const outDir = testOutputDir('e2e_screen_tiles');
 const SCREEN = { width: 800, height: 600 };
 const testTimeoutMs = 120000;
@@ -32,7 +31,8 @@ before(async () => {
   assertPrerequisites();
   xvfb = await startXvfb(SCREEN);
   painter = await startPainter(xvfb.display);
-  server = await startRedred({ screenSource: 'x11', webRoot, env: { DISPLAY: xvfb.display } });
+  // No periodic key frames: the test tells deltas from key frames.
+  server = await startRedred({ screenSource: 'x11', webRoot, env: { DISPLAY: xvfb.display }, args: ['--key-frame-interval-ms', '600000'] });
   browser = await launchBrowser();
 });
 
@@ -42,43 +42,6 @@ after(async () => {
   await painter?.stop();
   await xvfb?.stop();
 });
-
-// paint_screen on `display`, driven line by line: each command resolves when it answers `ok` (the drawing has
-// reached the X server by then), and fails on `error: ...`.
-async function startPainter(display) {
-  const proc = spawn(paintScreen, [], { env: { ...process.env, DISPLAY: display }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  let answers = []; // "ok" or "error: ..." lines, one per command
-  const collect = (chunk) => {
-    output += chunk;
-    answers = output.split('\n').map((line) => line.trim()).filter((line) => line === 'ok' || line.startsWith('error:'));
-  };
-  proc.stdout.on('data', collect);
-  proc.stderr.on('data', (chunk) => { output += chunk; });
-  await waitFor(() => {
-    if (proc.exitCode !== null) throw Object.assign(new Error(`paint_screen exited: ${output}`), { fatal: true });
-    return output.includes('painted');
-  }, { timeoutMs: 5000, what: 'paint_screen' });
-  let queue = Promise.resolve();
-  const command = (line) => {
-    const run = queue.then(async () => {
-      const index = answers.length;
-      proc.stdin.write(`${line}\n`);
-      const answer = await waitFor(() => {
-        if (proc.exitCode !== null) throw Object.assign(new Error(`paint_screen exited: ${output}`), { fatal: true });
-        return answers[index];
-      }, { timeoutMs: 5000, what: `paint_screen to answer "${line}"` });
-      assert.equal(answer, 'ok', `paint_screen answered "${line}"`);
-    });
-    queue = run.catch(() => {});
-    return run;
-  };
-  return {
-    fill: ([r, g, b]) => command(`fill ${r} ${g} ${b}`),
-    rect: ({ x, y, w, h }, [r, g, b]) => command(`rect ${x} ${y} ${w} ${h} ${r} ${g} ${b}`),
-    stop: () => stopProcess(proc),
-  };
-}
 
 // A fresh page with every WebSocket it opens recorded (tile messages parsed as they arrive).
 async function withPage(name, body) {

@@ -50,6 +50,8 @@ void FeedSubscription::request_key_frame() { hub_->request_key_frame(*this); }
 
 void FeedSubscription::notify() {
     net::post(strand_, [self = shared_from_this()] {
+        // Still busy with (or pausing after) the last change: this one will be skipped, merged into the next.
+        if (self->notified_) self->metrics_.frames_dropped[static_cast<int>(self->transport_)].add();
         self->notified_ = true;
         self->wake_.cancel();
     });
@@ -174,8 +176,6 @@ CaptureDemand FrameHub::demand() {
 FramePtr FrameHub::take_picture(FeedSubscription& sub) {
     std::lock_guard lock(mutex_);
     if (!latest_picture_ || latest_picture_->seq <= sub.last_seq_) return nullptr;
-    if (sub.last_seq_ != 0 && latest_picture_->seq > sub.last_seq_ + 1)
-        metrics_.frames_dropped[static_cast<int>(sub.transport_)].add(latest_picture_->seq - sub.last_seq_ - 1);
     sub.last_seq_ = latest_picture_->seq;
     return latest_picture_;
 }
@@ -186,8 +186,6 @@ TileMessagePtr FrameHub::take_tiles(FeedSubscription& sub) {
     if (!sub.wants_key_) {
         if (sub.last_seq_ >= state_seq_) return nullptr;
         if (tiles_.can_serve(sub.last_seq_)) {
-            if (state_seq_ > sub.last_seq_ + 1)
-                metrics_.frames_dropped[static_cast<int>(sub.transport_)].add(state_seq_ - sub.last_seq_ - 1);
             auto message = delta_locked(sub.last_seq_);
             // A long way behind, the merged change can outweigh the whole picture: send that instead.
             if (!(latest_picture_ && latest_picture_->seq == state_seq_ &&
