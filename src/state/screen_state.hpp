@@ -31,9 +31,10 @@ struct SyncResult {
 
 class ScreenState {
 public:
-    // `seq` is the capturer's screen state (a repeated seq: the same picture again, sent so late joiners get it).
+    // `seq` is the capturer's screen state (a repeated seq: the same picture again, sent so late joiners get it);
+    // `body` is opaque here (screen/relay.hpp).
     using FrameHandler =
-        std::function<void(std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg)>;
+        std::function<void(std::string task_id, std::string capturer, std::uint64_t seq, std::string body)>;
     using ChangeHandler = std::function<void()>;
     using LinkHandler = std::function<void(bool up)>;
 
@@ -58,7 +59,7 @@ public:
     // Cross-instance plumbing; no-ops in memory.
     virtual void watch(FrameHandler on_frame, ChangeHandler on_change, LinkHandler on_link) {}
     virtual void publish_frame(const std::string& capturer, const std::string& task_id, std::uint64_t seq,
-                               std::string_view jpeg) {}
+                               std::string_view body) {}
     virtual void publish_change() {}
     virtual void announce(const nlohmann::json& instance) {}
     virtual void close() {}

@@ -283,10 +283,10 @@ test('metrics count tiles, key frames, still ticks and bytes per viewer', async 
   }
 });
 
-test('across instances on Redis: a tile viewer on another instance sees the change; a still screen sends it nothing', async () => {
+test('across instances on Redis: a tile viewer on another instance gets the change as tiles; a still screen sends it nothing', async () => {
   const redis = await startRedis();
   const redisUrl = `redis://127.0.0.1:${redis.port}`;
-  const capturer = await startRedred({ screenSource: 'x11', env: { DISPLAY: xvfb.display }, args: ['--redis', redisUrl] });
+  const capturer = await startRedred({ screenSource: 'x11', env: { DISPLAY: xvfb.display }, args: ['--redis', redisUrl, '--key-frame-interval-ms', '600000'] });
   const relay = await startRedred({ screenSource: 'none', args: ['--redis', redisUrl] });
   try {
     await resetScreen();
@@ -298,8 +298,12 @@ test('across instances on Redis: a tile viewer on another instance sees the chan
       await viewer.waitForMessages(1, { timeoutMs: 8000 });
       assert.ok(near(viewer.pixel(100, 50), RED));
       const drawn = { x: 200, y: 100, w: 40, h: 40 };
+      const before = viewer.messages.length;
       await painter.rect(drawn, YELLOW);
       await waitFor(() => near(viewer.pixel(220, 120), YELLOW), { what: 'the change on the other instance' });
+      const delta = viewer.messages.slice(before).find((m) => tilesCover(m, drawn));
+      assert.ok(delta && !delta.key, 'the capturer relays tiles: the other instance sends a delta, not a whole picture');
+      assert.ok(area(delta) <= 128 * 128, `only the changed cells (${area(delta)} pixels)`);
       await waitFor(() => sse.frames.length >= 1, { what: 'an SSE picture on the other instance' });
       await sleep(300);
       const frames = sse.frames.length;

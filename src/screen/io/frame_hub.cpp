@@ -167,7 +167,7 @@ std::size_t FrameHub::subscriber_count() const {
 
 CaptureDemand FrameHub::demand() {
     CaptureDemand d;
-    d.pictures = always_pictures_ || picture_viewers_.load() > 0;
+    d.pictures = picture_viewers_.load() > 0;
     d.tiles = tile_viewers_.load() > 0;
     d.key = key_requested_.exchange(false);
     return d;

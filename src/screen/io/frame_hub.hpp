@@ -102,8 +102,6 @@ public:
 
     // For the capture: what to make this tick (consumes a pending key-frame request).
     CaptureDemand demand();
-    // Whole pictures of every change are needed even without local viewers (the Redis relay).
-    void set_always_pictures(bool on) { always_pictures_ = on; }
 
 private:
     friend class FeedSubscription;
@@ -119,7 +117,6 @@ private:
     std::atomic<int> picture_viewers_{0};
     std::atomic<int> tile_viewers_{0};
     std::atomic<bool> key_requested_{false};
-    std::atomic<bool> always_pictures_{false};
 
     mutable std::mutex mutex_;
     std::string task_id_;  // empty = closed

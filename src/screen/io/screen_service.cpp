@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "screen/jpeg_encoder.hpp"
+#include "screen/relay.hpp"
 
 #include <unistd.h>
 
@@ -37,7 +38,6 @@ bool ScreenService::capturing() const {
 }
 
 void ScreenService::run() {
-    hub_->set_always_pictures(state_.shared());  // the relay sends whole pictures of every change
     if (state_.shared()) {
         std::weak_ptr<ScreenService> weak = weak_from_this();
         state_.watch(
@@ -185,7 +185,8 @@ void ScreenService::begin_capture(const StreamRecord& record) {
                     self->last_relay_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::steady_clock::now().time_since_epoch())
                                                .count();
-                    self->state_.publish_frame(self->options_.instance_id, frame->task_id, frame->seq, frame->jpeg);
+                    self->state_.publish_frame(self->options_.instance_id, frame->task_id, frame->seq,
+                                               encode_relayed_change(*frame));
                 }
             });
     }
@@ -209,6 +210,9 @@ void ScreenService::end_stream_locally(const std::string& task_id, const char* r
 CaptureDemand ScreenService::capture_demand() {
     CaptureDemand demand = hub_->demand();
     if (state_.shared()) {
+        // The other instances' viewers: whole pictures for their full-frame feeds, tiles for their tile mode.
+        demand.pictures = true;
+        demand.tiles = true;
         const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now().time_since_epoch())
                                         .count();
@@ -217,26 +221,37 @@ CaptureDemand ScreenService::capture_demand() {
     return demand;
 }
 
-void ScreenService::on_relayed_frame(std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg) {
+void ScreenService::on_relayed_frame(std::string task_id, std::string capturer, std::uint64_t seq, std::string body) {
     if (capturer == options_.instance_id) return;  // our own frames, already in the hub
     if (hub_->task_id() != task_id) return;
+    auto change = decode_relayed_change(body);
+    if (!change || change->jpeg.empty()) return;
     FrameContent content;
-    if (!read_jpeg_size(jpeg, content.width, content.height)) return;
+    if (!read_jpeg_size(change->jpeg, content.width, content.height)) return;
+    bool continuous;
     {
         std::lock_guard lock(mutex_);
-        // The same picture again (the capturer's refresh of a still screen): viewers that have it skip it.
-        content.changed = seq == 0 || seq != relayed_from_seq_ || relay_seq_ == 0;
-        if (content.changed) ++relay_seq_;
+        // The same state again (the capturer's refresh of a still screen): viewers that have it skip it.
+        const bool repeated = seq != 0 && seq == relayed_from_seq_ && relay_seq_ != 0;
+        // Deltas apply only on top of the previous state; after a gap (a relay message skipped while Redis was
+        // slow, or this instance joining late) the whole picture is the change.
+        continuous = seq != 0 && seq == relayed_from_seq_ + 1 && relay_seq_ != 0;
+        content.changed = !repeated && change->changed;
+        if (!repeated) ++relay_seq_;
         relayed_from_seq_ = seq;
         content.seq = relay_seq_;
     }
     metrics_.frames_relayed.add();
     content.task_id = std::move(task_id);
-    content.key = true;  // only whole pictures cross instances: tile viewers here get each as a key frame
-    content.captured_at_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-    content.jpeg = std::move(jpeg);
+    content.key = change->key || !continuous || change->tiles.empty();
+    if (!content.key)
+        for (const auto& tile : change->tiles) content.tiles.push_back(make_tile(tile.rect, content.seq, tile.jpeg));
+    content.captured_at_ms = change->captured_at_ms != 0
+                                 ? change->captured_at_ms
+                                 : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                                  .count());
+    content.jpeg = std::move(change->jpeg);
     hub_->publish(make_frame(std::move(content)));
 }
 

@@ -61,7 +61,7 @@ private:
     void begin_capture(const StreamRecord& record);
     void end_stream_locally(const std::string& task_id, const char* reason);
     std::string capturer_id() const { return source_ ? options_.instance_id : std::string(); }
-    void on_relayed_frame(std::string task_id, std::string capturer, std::uint64_t seq, std::string jpeg);
+    void on_relayed_frame(std::string task_id, std::string capturer, std::uint64_t seq, std::string body);
     CaptureDemand capture_demand();
     void measure_viewer_rates();
 

@@ -184,8 +184,6 @@ TEST(FrameHub, ViewerGaugeAndDemandFollowSubscriptions) {
     const auto d = h.hub->demand();
     EXPECT_FALSE(d.pictures);
     EXPECT_FALSE(d.tiles);
-    h.hub->set_always_pictures(true);  // the Redis relay
-    EXPECT_TRUE(h.hub->demand().pictures);
 }
 
 TEST(FrameHubTiles, FirstMessageIsAKeyFrameOfTheWholeScreen) {
