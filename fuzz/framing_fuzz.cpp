@@ -2,7 +2,7 @@
 // event must be one well-formed `data:` line whose base64 decodes back to the JPEG, the MJPEG part header must
 // announce the exact length, and the sealed in-memory files sent with sendfile() must hold exactly those bytes.
 // The same bytes as a tile-mode message (src/screen/tiles.cpp): the parser must never read out of bounds, and
-// whatever it accepts must encode back to exactly the input.
+// whatever it accepts must encode back to exactly the input. And as a relayed change between instances.
 #include <sodium.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 
 #include "screen/frame.hpp"
 #include "screen/framing.hpp"
+#include "screen/relay.hpp"
 #include "screen/tiles.hpp"
 
 namespace {
@@ -51,6 +52,10 @@ void check_tile_message(std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace redred::screen;
     check_tile_message(std::string_view(reinterpret_cast<const char*>(data), size));
+    // And as what another instance relays (src/screen/relay.cpp): never out of bounds, no empty tile accepted.
+    if (const auto relayed = decode_relayed_change(std::string_view(reinterpret_cast<const char*>(data), size))) {
+        for (const auto& tile : relayed->tiles) check(!tile.rect.empty());
+    }
     const std::string jpeg(reinterpret_cast<const char*>(data), size);
 
     const std::string event = sse_frame_event(jpeg);
