@@ -194,8 +194,9 @@ std::vector<TilePtr> TileState::since(std::uint64_t since) const {
 
 std::int64_t RateCap::pause_after_us(std::size_t bytes) const {
     if (max_kbps_ <= 0) return 0;
-    // bits / (kbit/s) = ms; * 1000 for µs.
-    return static_cast<std::int64_t>(bytes) * 8 * 1000 / max_kbps_;
+    // bits / (kbit/s) = ms; * 1000 for µs. At most 30 s: a viewer with an absurdly low cap still gets a picture
+    // now and then, and a full-frame viewer that left (nothing is read from its socket) is noticed.
+    return std::min<std::int64_t>(static_cast<std::int64_t>(bytes) * 8 * 1000 / max_kbps_, kMaxPauseUs);
 }
 
 }  // namespace redred::screen

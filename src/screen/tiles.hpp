@@ -110,7 +110,8 @@ class RateCap {
 public:
     explicit RateCap(int max_kbps = 0) : max_kbps_(max_kbps) {}
     bool capped() const { return max_kbps_ > 0; }
-    // Microseconds to wait after sending `bytes` before the next message.
+    static constexpr std::int64_t kMaxPauseUs = 30'000'000;
+    // Microseconds to wait after sending `bytes` before the next message (at most kMaxPauseUs).
     std::int64_t pause_after_us(std::size_t bytes) const;
 
 private:

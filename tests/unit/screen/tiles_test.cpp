@@ -138,6 +138,7 @@ TEST(RateCap, PauseIsTheTimeTheBytesTakeAtTheCap) {
     // 125,000 bytes = 1,000,000 bits; at 1,000 kbit/s that is one second.
     EXPECT_EQ(RateCap(1000).pause_after_us(125'000), 1'000'000);
     EXPECT_EQ(RateCap(8).pause_after_us(1), 1000);
+    EXPECT_EQ(RateCap(1).pause_after_us(200'000), RateCap::kMaxPauseUs);  // 27 minutes otherwise
 }
 
 }  // namespace redred::screen
