@@ -58,4 +58,8 @@ std::set<std::uint64_t> named_in(const std::vector<Outgoing>& batch) {
     return named;
 }
 
+std::chrono::milliseconds pass_spacing(std::size_t members) {
+    return members >= kPacedRoomSize ? kPassSpacing : std::chrono::milliseconds(0);
+}
+
 }  // namespace redred::ws::fanout

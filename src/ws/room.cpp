@@ -101,7 +101,8 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       bus_(ctx.bus),
       synced_(!ctx.bus),
       synced_signal_(strand_),
-      update_timer_(strand_) {
+      update_timer_(strand_),
+      pass_timer_(strand_) {
     apply_roles(std::move(roles));
     if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
     add_stored_sanctions(sanctions);
@@ -700,12 +701,30 @@ void Room::close_all(websocket::close_code code, std::string reason) {
 }
 
 void Room::enqueue(fanout::Outgoing outgoing) {
-    if (pass_running_) {
-        outbox_.push_back(std::move(outgoing));
+    outbox_.push_back(std::move(outgoing));
+    if (!pass_running_ && !pass_waiting_) start_pass_when_due();
+}
+
+// Passes of a big room start at least fanout::pass_spacing apart: each write then carries several messages, at
+// the price of that much added wait. Small rooms send at once.
+void Room::start_pass_when_due() {
+    const auto spacing = fanout::pass_spacing(members_.size());
+    const auto due = last_pass_at_ + spacing;
+    const auto now = std::chrono::steady_clock::now();
+    if (spacing.count() > 0 && now < due) {
+        pass_waiting_ = true;
+        pass_timer_.expires_after(due - now);
+        pass_timer_.async_wait([weak = weak_from_this()](const error_code&) {
+            auto self = weak.lock();
+            if (!self) return;
+            self->pass_waiting_ = false;
+            if (!self->pass_running_ && !self->outbox_.empty()) self->start_pass_when_due();
+        });
         return;
     }
-    std::vector<fanout::Outgoing> batch;
-    batch.push_back(std::move(outgoing));
+    last_pass_at_ = now;
+    auto batch = std::move(outbox_);
+    outbox_.clear();
     run_pass(std::move(batch));
 }
 
@@ -779,10 +798,7 @@ void Room::establish(Member& member, WsSession& session, const Json& connection_
 
 void Room::on_pass_done() {
     pass_running_ = false;
-    if (outbox_.empty()) return;
-    auto batch = std::move(outbox_);
-    outbox_.clear();
-    run_pass(std::move(batch));
+    if (!outbox_.empty() && !pass_waiting_) start_pass_when_due();
 }
 
 net::awaitable<void> Room::do_join(std::shared_ptr<Room> self, std::shared_ptr<WsSession> session,

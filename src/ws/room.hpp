@@ -180,6 +180,7 @@ private:
     void hand_over_held(Member& member, WsSession& session, const std::shared_ptr<void>& pass);
     void establish(Member& member, WsSession& session, const Json& connection_established);
     void on_pass_done();
+    void start_pass_when_due();
     void apply_roles(store::RoleLists roles);
     void add_stored_sanctions(const std::vector<store::SanctionRow>& rows);
     void schedule_viewers_update();
@@ -213,6 +214,9 @@ private:
     bool forgotten_ = false;  // left the registry when it emptied; late joins go to a fresh room
     std::vector<fanout::Outgoing> outbox_;  // sent while a pass is under way
     bool pass_running_ = false;
+    bool pass_waiting_ = false;  // outbox_ waits for pass_timer_
+    std::chrono::steady_clock::time_point last_pass_at_{};  // when the last pass started
+    net::steady_timer pass_timer_;
     bool update_pending_ = false;
     net::steady_timer update_timer_;
     std::unique_ptr<RoomMedia> media_;  // --media janus only; declared last: destroyed first

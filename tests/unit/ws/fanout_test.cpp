@@ -62,5 +62,13 @@ TEST(Fanout, TargetedOnlyBatchNamesItsSockets) {
     EXPECT_EQ(share_for(1, batch).text, nullptr);
 }
 
+TEST(Fanout, PassesOfBigRoomsAreSpacedSmallOnesSendAtOnce) {
+    using std::chrono::milliseconds;
+    EXPECT_EQ(pass_spacing(0), milliseconds(0));
+    EXPECT_EQ(pass_spacing(3999), milliseconds(0));
+    EXPECT_EQ(pass_spacing(4000), milliseconds(100));
+    EXPECT_EQ(pass_spacing(50000), milliseconds(100));
+}
+
 }  // namespace
 }  // namespace redred::ws::fanout
