@@ -38,7 +38,6 @@ done
 max_clients=$(max_case_clients "$CASES")
 raise_open_files_for "$max_clients" chat_bench
 
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "${PORT:-}" ]; then
   for _ in $(seq 1 50); do
     PORT=$((20000 + RANDOM % 20000))

@@ -55,7 +55,6 @@ max_clients=$(max_case_clients "$CASES")
 raise_open_files_for "$max_clients" cluster_bench
 max_connections=$((max_clients + 1000))  # redred's --max-connections (default 10000) must hold all N + control
 
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A free port below the ephemeral range (the viewers' own ports must not take a server's port between two runs);
 # each caller starts its listener before asking for the next one.
 ephemeral_low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)

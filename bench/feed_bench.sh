@@ -43,15 +43,7 @@ done
 command -v jq >/dev/null || { echo "feed_bench: jq is required" >&2; exit 2; }
 case " $SCHEMES " in *" https "*) command -v openssl >/dev/null || { echo "feed_bench: openssl is required for https" >&2; exit 2; } ;; esac
 
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
-    port_is_free "$p" && { echo "$p"; return; }
-  done
-  echo "feed_bench: no free port found" >&2; return 1
-}
+. bench/lib.sh  # metrics_snapshot, metric_sum, metric_delta, machine_cpu_ticks, proc_status_mb, free_port
 mkdir -p "$OUT_DIR"
 work_dir=$(mktemp -d /tmp/feed_bench_data.XXXXXX)  # data dirs, the copied server binary, the throwaway certificate
 # One server per scheme; the current one's values are in port/base_url/server_pid (lib.sh reads the last two).
@@ -134,7 +126,6 @@ start_server() {  # the current scheme's server
   sleep 1  # let the encoder produce its first frames
 }
 
-. bench/lib.sh  # metrics_snapshot, metric_sum, metric_delta, machine_cpu_ticks, proc_status_mb
 # lib.sh's metrics_snapshot, with the throwaway certificate trusted for https.
 # shellcheck disable=SC2046
 metrics_snapshot() { curl -s -m 3 -f $(curl_tls) "$base_url/metrics" 2>/dev/null || true; }

@@ -1,9 +1,12 @@
-// feed_load: load generator for redred's screen feeds (SSE /stream/feed, MJPEG /stream/mjpeg).
+// feed_load: load generator for redred's screen feeds (SSE /stream/feed, MJPEG /stream/mjpeg, WebSocket
+// /stream/ws whole frames and /stream/ws?mode=tiles).
 //
 // Opens N concurrent HTTP/1.1 connections to 127.0.0.1:PORT, ramps them up with non-blocking
 // connects, parses the streams incrementally with as little CPU as possible (SSE: memchr for
-// "\n\n", no base64 decoding; MJPEG: part headers + Content-Length, body bytes are skipped) and
-// reports per-client frame rates over a measurement window that follows a warm-up.
+// "\n\n", no base64 decoding; MJPEG: part headers + Content-Length, body bytes are skipped; WebSocket: an
+// HTTP upgrade, then frame headers only — server frames are unmasked, payloads are skipped, pings answered
+// with pongs; of a tile-mode message only its 24-byte header is read: key flag, tile count, captured_at) and
+// reports per-client frame (message) rates and byte rates over a measurement window that follows a warm-up.
 //
 // The standard library, Linux epoll/sockets and, for --tls, OpenSSL (non-blocking SSL objects on the same
 // epoll loop), so it compiles in a couple of seconds.
@@ -13,6 +16,7 @@
 // Usage: feed_load --port 8080 --path /stream/feed --clients 100 [--seconds 10] [--warmup 2]
 //                  [--threads 1] [--ramp-per-ms 200] [--server-pid PID] [--json]
 //                  [--tls [--tls-ca CERT.pem]]
+// A path starting with /stream/ws is a WebSocket feed (e.g. --path '/stream/ws?mode=tiles').
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -61,8 +65,9 @@ constexpr std::size_t kMaxPartHeaderBytes = 4 * 1024;
 constexpr std::size_t kSsePrefixBytes = 24;  // enough to tell "data: stream_stopped" from a frame
 constexpr std::size_t kMinSseFrameBytes = 64;
 constexpr int kGraceSeconds = 5;
+constexpr std::size_t kWsPrefixBytes = 24;  // a tile message's header (README "Tile mode")
 
-enum class FeedKind { Sse, Mjpeg };
+enum class FeedKind { Sse, Mjpeg, WebSocket };
 
 struct Options {
     int port = 8080;
@@ -115,6 +120,7 @@ std::string tls_error_text() {
 }
 
 enum class ErrorKind { None, Connect, HttpStatus, Eof, Recv, Protocol, Tls };
+constexpr int kErrorKinds = 7;
 
 constexpr const char* error_name(ErrorKind kind) {
     switch (kind) {
@@ -166,12 +172,33 @@ struct Client {
     std::uint64_t part_remaining = 0;
     std::uint64_t part_length = 0;
 
+    // WebSocket: the current frame's header (2..10 bytes, servers never mask), the payload bytes left of it,
+    // the message it belongs to (opcode of its first frame, bytes so far, its first bytes), a ping's payload
+    std::uint8_t ws_header[10] = {};
+    std::size_t ws_header_len = 0;
+    std::uint64_t ws_remaining = 0;
+    std::uint8_t ws_frame_opcode = 0;
+    bool ws_frame_fin = false;
+    std::uint8_t ws_message_opcode = 0;
+    std::uint64_t ws_message_bytes = 0;
+    std::uint8_t ws_prefix[kWsPrefixBytes] = {};
+    std::size_t ws_prefix_len = 0;
+    std::string ws_control;  // ping/close payload (<= 125 bytes)
+
     // counters
     std::uint64_t frames_total = 0;
     std::uint64_t frames_window = 0;
     std::uint64_t bytes_total = 0;
     std::uint64_t bytes_window = 0;
-    std::uint64_t jpeg_bytes_sum = 0;  // SSE: estimated from base64 length; MJPEG: Content-Length
+    std::uint64_t jpeg_bytes_sum = 0;  // SSE: estimated from base64 length; MJPEG: Content-Length; WS: payload
+    // WebSocket tile mode: key frames and tiles received, capture -> last byte here (ms) of messages in the window
+    std::uint64_t key_frames_total = 0;
+    std::uint64_t key_frames_window = 0;
+    std::uint64_t key_frame_bytes_window = 0;  // payload bytes of the key frames in the window
+    std::uint64_t tiles_window = 0;
+    std::vector<float> latency_ms;
+    std::uint64_t pings_answered = 0;
+    std::uint64_t ws_data_frames = 0;  // data frames (fragments) received: > messages when the server fragments
     bool stream_stopped = false;
     ErrorKind error = ErrorKind::None;
     std::string error_detail;
@@ -229,9 +256,20 @@ public:
             std::perror("epoll_create1");
             std::_Exit(2);
         }
-        request_ = "GET " + options_.path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(options_.port) +
-                   "\r\nUser-Agent: feed_load\r\nAccept: " +
-                   (kind_ == FeedKind::Sse ? "text/event-stream" : "multipart/x-mixed-replace") + "\r\n\r\n";
+        if (kind_ == FeedKind::WebSocket) {
+            // A fixed key: the server must answer 101 but this client does not check Sec-WebSocket-Accept.
+            request_ = "GET " + options_.path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(options_.port) +
+                       "\r\nUser-Agent: feed_load\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        } else {
+            request_ = "GET " + options_.path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(options_.port) +
+                       "\r\nUser-Agent: feed_load\r\nAccept: " +
+                       (kind_ == FeedKind::Sse ? "text/event-stream" : "multipart/x-mixed-replace") + "\r\n\r\n";
+        }
+        // Tile messages carry their capture time in Unix ms: map this thread's steady batch times to that clock.
+        wall_minus_steady_ms_ =
+            std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count() -
+            std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
 
         std::size_t next_to_connect = 0;
         std::vector<epoll_event> events(512);
@@ -447,7 +485,9 @@ private:
             len -= *used;
             client.state = Client::State::Body;
         }
-        if (client.chunked) {
+        if (kind_ == FeedKind::WebSocket) {
+            on_websocket(client, data, len, now);
+        } else if (client.chunked) {
             on_chunked(client, data, len, now);
         } else {
             on_body(client, data, len, now);
@@ -462,7 +502,8 @@ private:
         if (sp != std::string_view::npos) {
             std::from_chars(header.data() + sp + 1, header.data() + std::min(header.size(), sp + 4), status);
         }
-        if (status != 200) {
+        const int expected_status = kind_ == FeedKind::WebSocket ? 101 : 200;
+        if (status != expected_status) {
             fail(client, ErrorKind::HttpStatus,
                  "status " + std::to_string(status) + ": " + std::string(header.substr(0, header.find('\r'))));
             return false;
@@ -644,6 +685,148 @@ private:
         }
     }
 
+    // WebSocket frames: [FIN|opcode] [len7] [len16 | len64] payload (servers never mask). Data messages are counted
+    // when their last frame ends; pings are answered with a pong (the server closes a connection that does not
+    // answer its keep-alive pings), a close ends the client.
+    void on_websocket(Client& client, const char* data, std::size_t len, Clock::time_point now) {
+        while (len > 0 && client.state == Client::State::Body) {
+            if (client.ws_remaining == 0 && !ws_header_complete(client)) {
+                const std::size_t need = ws_header_size(client) - client.ws_header_len;
+                const std::size_t take = std::min(need, len);
+                std::memcpy(client.ws_header + client.ws_header_len, data, take);
+                client.ws_header_len += take;
+                data += take;
+                len -= take;
+                if (!ws_header_complete(client)) continue;  // a 16/64-bit length follows, or more bytes are needed
+                if (!start_ws_frame(client, now)) return;
+                continue;
+            }
+            const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(client.ws_remaining, len));
+            on_ws_payload(client, data, take);
+            client.ws_remaining -= take;
+            data += take;
+            len -= take;
+            if (client.ws_remaining == 0) end_ws_frame(client, now);
+        }
+    }
+
+    // Header bytes needed so far: 2, then 4 or 10 once the 7-bit length says so.
+    static std::size_t ws_header_size(const Client& client) {
+        if (client.ws_header_len < 2) return 2;
+        const std::uint8_t len7 = client.ws_header[1] & 0x7f;
+        return len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
+    }
+    static bool ws_header_complete(const Client& client) {
+        return client.ws_header_len >= 2 && client.ws_header_len == ws_header_size(client);
+    }
+
+    bool start_ws_frame(Client& client, Clock::time_point now) {
+        const std::uint8_t* h = client.ws_header;
+        if (h[1] & 0x80) {
+            fail(client, ErrorKind::Protocol, "masked frame from the server");
+            return false;
+        }
+        std::uint64_t length = h[1] & 0x7f;
+        if (length == 126) length = (std::uint64_t{h[2]} << 8) | h[3];
+        if (length == 127) {
+            length = 0;
+            for (int i = 2; i < 10; ++i) length = (length << 8) | h[i];
+        }
+        client.ws_header_len = 0;
+        client.ws_frame_fin = (h[0] & 0x80) != 0;
+        client.ws_frame_opcode = h[0] & 0x0f;
+        if (client.ws_frame_opcode == 0) ++client.ws_data_frames;  // a continuation
+        if (client.ws_frame_opcode >= 8) {
+            if (length > 125) {
+                fail(client, ErrorKind::Protocol, "control frame longer than 125 bytes");
+                return false;
+            }
+            client.ws_control.clear();
+        } else if (client.ws_frame_opcode != 0) {  // the first frame of a data message
+            ++client.ws_data_frames;
+            client.ws_message_opcode = client.ws_frame_opcode;
+            client.ws_message_bytes = 0;
+            client.ws_prefix_len = 0;
+        }
+        client.ws_remaining = length;
+        if (length == 0) end_ws_frame(client, now);
+        return true;
+    }
+
+    void on_ws_payload(Client& client, const char* data, std::size_t len) {
+        if (client.ws_frame_opcode >= 8) {
+            client.ws_control.append(data, len);
+            return;
+        }
+        client.ws_message_bytes += len;
+        if (client.ws_prefix_len < kWsPrefixBytes) {
+            const auto take = std::min(kWsPrefixBytes - client.ws_prefix_len, len);
+            std::memcpy(client.ws_prefix + client.ws_prefix_len, data, take);
+            client.ws_prefix_len += take;
+        }
+    }
+
+    void end_ws_frame(Client& client, Clock::time_point now) {
+        switch (client.ws_frame_opcode) {
+            case 0x8:  // close: the server ends the feed (after "stream_stopped" when the stream stopped)
+                if (client.stream_stopped)
+                    finish(client);
+                else
+                    fail(client, ErrorKind::Eof, "server sent a close frame");
+                return;
+            case 0x9:
+                send_pong(client);
+                return;
+            case 0xA:
+                return;
+            default:
+                break;
+        }
+        if (!client.ws_frame_fin) return;  // more frames of this message follow
+        const std::string_view prefix(reinterpret_cast<const char*>(client.ws_prefix), client.ws_prefix_len);
+        if (client.ws_message_opcode == 0x1) {  // text: "stream_stopped" is the only one the server sends
+            if (prefix.starts_with("stream_stopped")) client.stream_stopped = true;
+            return;
+        }
+        count_frame(client, client.ws_message_bytes, now);
+        if (client.ws_prefix_len == kWsPrefixBytes && prefix.starts_with("RRTL")) {
+            const bool key = (client.ws_prefix[5] & 1) != 0;
+            const unsigned tiles = client.ws_prefix[6] | (unsigned{client.ws_prefix[7]} << 8);
+            std::uint64_t captured_at_ms = 0;
+            for (int i = 7; i >= 0; --i) captured_at_ms = (captured_at_ms << 8) | client.ws_prefix[16 + i];
+            const bool in_window = now >= window_.start && now < window_.end;
+            if (key) ++client.key_frames_total;
+            if (in_window) {
+                if (key) {
+                    ++client.key_frames_window;
+                    client.key_frame_bytes_window += client.ws_message_bytes;
+                }
+                client.tiles_window += tiles;
+                const double received_ms =
+                    std::chrono::duration<double, std::milli>(now.time_since_epoch()).count() + wall_minus_steady_ms_;
+                client.latency_ms.push_back(static_cast<float>(received_ms - static_cast<double>(captured_at_ms)));
+            }
+        }
+    }
+
+    // A pong echoing the ping's payload, masked as every client frame must be (with a zero key: the payload goes
+    // as is; servers do not judge the key). At most 131 bytes: always fits the send buffer of a socket this
+    // client keeps drained.
+    void send_pong(Client& client) {
+        std::string frame;
+        frame.push_back(static_cast<char>(0x8A));
+        frame.push_back(static_cast<char>(0x80 | client.ws_control.size()));
+        frame.append(4, '\0');
+        frame += client.ws_control;
+        const long sent = client.ssl ? SSL_write(client.ssl, frame.data(), static_cast<int>(frame.size()))
+                                     : ::send(client.fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+        if (sent != static_cast<long>(frame.size())) {
+            fail(client, ErrorKind::Recv, "short write of a pong");
+            return;
+        }
+        ++client.pings_answered;
+    }
+
     bool parse_part_header(Client& client) {
         const std::string_view header = client.part_acc;
         if (header.find(client.boundary) == std::string_view::npos) {
@@ -688,15 +871,17 @@ private:
     int epoll_fd_ = -1;
     SSL_CTX* const tls_;
     std::string tls_session_;
+    double wall_minus_steady_ms_ = 0;
 };
 
 [[noreturn]] void usage(const char* message) {
-    std::fprintf(stderr,
-                 "feed_load: %s\n"
-                 "usage: feed_load --port P --path /stream/feed|/stream/mjpeg --clients N [--seconds S]\n"
-                 "                 [--warmup W] [--threads T] [--ramp-per-ms R] [--server-pid PID] [--json]\n"
-                 "                 [--tls [--tls-ca CERT.pem]]  (HTTPS; without --tls-ca the certificate is not verified)\n",
-                 message);
+    std::fprintf(
+        stderr,
+        "feed_load: %s\n"
+        "usage: feed_load --port P --path /stream/feed|/stream/mjpeg|/stream/ws[?mode=tiles] --clients N\n"
+        "                 [--seconds S] [--warmup W] [--threads T] [--ramp-per-ms R] [--server-pid PID] [--json]\n"
+        "                 [--tls [--tls-ca CERT.pem]]  (HTTPS; without --tls-ca the certificate is not verified)\n",
+        message);
     std::exit(2);
 }
 
@@ -758,7 +943,9 @@ double median(const std::vector<double>& sorted) {
 
 int main(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
-    const FeedKind kind = options.path.find("mjpeg") != std::string::npos ? FeedKind::Mjpeg : FeedKind::Sse;
+    const FeedKind kind = options.path.starts_with("/stream/ws")            ? FeedKind::WebSocket
+                          : options.path.find("mjpeg") != std::string::npos ? FeedKind::Mjpeg
+                                                                            : FeedKind::Sse;
 
     // Hard bound: whatever happens (a stuck server, a stuck thread), the process ends.
     alarm(static_cast<unsigned>(std::ceil(options.warmup_seconds + options.seconds)) + kGraceSeconds);
@@ -811,13 +998,25 @@ int main(int argc, char** argv) {
     std::vector<double> ttff_ms;
     std::uint64_t bytes_window = 0, frames_window = 0, frames_total = 0, jpeg_bytes = 0;
     int zero_frame_clients = 0, stopped = 0;
-    int errors_by_kind[7] = {};
+    int errors_by_kind[kErrorKinds] = {};
+    std::vector<double> client_bytes_per_s;  // wire bytes (headers and framing included) per client in the window
+    std::uint64_t key_frames_total = 0, key_frames_window = 0, key_frame_bytes_window = 0, tiles_window = 0,
+                  pings_answered = 0, ws_data_frames = 0;
+    std::vector<float> latency_ms;
     std::string first_error;
     std::string tls_session;
     for (auto& worker : workers) {
         if (tls_session.empty()) tls_session = worker->tls_session();
         for (const auto& client : worker->clients()) {
             fps.push_back(static_cast<double>(client.frames_window) / options.seconds);
+            client_bytes_per_s.push_back(static_cast<double>(client.bytes_window) / options.seconds);
+            key_frames_total += client.key_frames_total;
+            key_frames_window += client.key_frames_window;
+            key_frame_bytes_window += client.key_frame_bytes_window;
+            tiles_window += client.tiles_window;
+            pings_answered += client.pings_answered;
+            ws_data_frames += client.ws_data_frames;
+            latency_ms.insert(latency_ms.end(), client.latency_ms.begin(), client.latency_ms.end());
             if (client.first_frame) {
                 ttff_ms.push_back(std::chrono::duration<double, std::milli>(*client.first_frame - client.connect_start).count());
             }
@@ -833,6 +1032,11 @@ int main(int argc, char** argv) {
     }
     std::sort(fps.begin(), fps.end());
     std::sort(ttff_ms.begin(), ttff_ms.end());
+    std::sort(client_bytes_per_s.begin(), client_bytes_per_s.end());
+    std::sort(latency_ms.begin(), latency_ms.end());
+    const double client_bytes_mean = static_cast<double>(bytes_window) / options.seconds / options.clients;
+    const double fps_mean = static_cast<double>(frames_window) / options.seconds / options.clients;
+    const double latency_max = latency_ms.empty() ? 0 : latency_ms.back();
     const int errors = options.clients - errors_by_kind[0];
     const double mb_per_s = static_cast<double>(bytes_window) / 1e6 / options.seconds;
     const double mean_frame_kb = frames_total ? static_cast<double>(jpeg_bytes) / static_cast<double>(frames_total) / 1e3 : 0;
@@ -852,17 +1056,29 @@ int main(int argc, char** argv) {
             "\"mb_per_s\":%.2f,\"mean_frame_kb\":%.2f,\"frames_total\":%llu,\"stream_stopped\":%d,\"errors\":%d,"
             "\"errors_by_kind\":{\"connect\":%d,\"http_status\":%d,\"eof\":%d,\"recv\":%d,\"protocol\":%d,\"tls\":%d},"
             "\"first_error\":\"%s\",\"loadgen_cpu_cores\":%.3f,\"loadgen_user_s\":%.3f,\"loadgen_sys_s\":%.3f,"
-            "\"server_pid\":%d,\"server_cpu_cores\":%s,\"scheme\":\"%s\",\"tls_session\":\"%s\"}\n",
+            "\"server_pid\":%d,\"server_cpu_cores\":%s,\"scheme\":\"%s\",\"tls_session\":\"%s\","
+            "\"fps_mean\":%.3f,\"fps_max\":%.3f,\"client_bytes_per_s_mean\":%.1f,\"client_bytes_per_s_min\":%.1f,"
+            "\"client_bytes_per_s_max\":%.1f,\"bytes_window\":%llu,\"key_frames_total\":%llu,"
+            "\"key_frames_window\":%llu,\"key_frame_bytes_window\":%llu,\"tiles_window\":%llu,\"pings_answered\":%llu,"
+            "\"ws_data_frames\":%llu,\"latency_samples\":%zu,\"latency_ms_median\":%.1f,\"latency_ms_p90\":%.1f,"
+            "\"latency_ms_p99\":%.1f,\"latency_ms_max\":%.1f}\n",
             json_escape(options.path).c_str(), options.clients, options.threads, options.warmup_seconds, window_seconds,
             median(fps), fps.front(), percentile(fps, 10), static_cast<double>(frames_window) / options.seconds,
             ttff_median, ttff_max, ttff_ms.size(), zero_frame_clients, mb_per_s, mean_frame_kb,
             static_cast<unsigned long long>(frames_total), stopped, errors,
-            errors_by_kind[static_cast<int>(ErrorKind::Connect)], errors_by_kind[static_cast<int>(ErrorKind::HttpStatus)],
-            errors_by_kind[static_cast<int>(ErrorKind::Eof)], errors_by_kind[static_cast<int>(ErrorKind::Recv)],
-            errors_by_kind[static_cast<int>(ErrorKind::Protocol)], errors_by_kind[static_cast<int>(ErrorKind::Tls)],
-            json_escape(first_error).c_str(), loadgen_cores, loadgen_user, loadgen_sys, options.server_pid,
+            errors_by_kind[static_cast<int>(ErrorKind::Connect)],
+            errors_by_kind[static_cast<int>(ErrorKind::HttpStatus)], errors_by_kind[static_cast<int>(ErrorKind::Eof)],
+            errors_by_kind[static_cast<int>(ErrorKind::Recv)], errors_by_kind[static_cast<int>(ErrorKind::Protocol)],
+            errors_by_kind[static_cast<int>(ErrorKind::Tls)], json_escape(first_error).c_str(), loadgen_cores,
+            loadgen_user, loadgen_sys, options.server_pid,
             server_cores ? std::to_string(*server_cores).c_str() : "null", options.tls ? "https" : "http",
-            json_escape(tls_session).c_str());
+            json_escape(tls_session).c_str(), fps_mean, fps.back(), client_bytes_mean, client_bytes_per_s.front(),
+            client_bytes_per_s.back(), static_cast<unsigned long long>(bytes_window),
+            static_cast<unsigned long long>(key_frames_total), static_cast<unsigned long long>(key_frames_window),
+            static_cast<unsigned long long>(key_frame_bytes_window), static_cast<unsigned long long>(tiles_window),
+            static_cast<unsigned long long>(pings_answered), static_cast<unsigned long long>(ws_data_frames),
+            latency_ms.size(), percentile(latency_ms, 50), percentile(latency_ms, 90), percentile(latency_ms, 99),
+            latency_max);
     } else {
         std::printf("feed_load %s%s clients=%d threads=%d warmup=%.1fs window=%.2fs%s%s\n", options.tls ? "https " : "",
                     options.path.c_str(), options.clients, options.threads, options.warmup_seconds, window_seconds,
@@ -871,7 +1087,26 @@ int main(int argc, char** argv) {
                     median(fps), fps.front(), percentile(fps, 10), static_cast<double>(frames_window) / options.seconds);
         std::printf("  time to first frame: median %.1f ms  max %.1f ms  (%zu of %d clients got a frame)\n", ttff_median,
                     ttff_max, ttff_ms.size(), options.clients);
-        std::printf("  received: %.1f MB/s  mean frame %.1f KB (JPEG bytes)\n", mb_per_s, mean_frame_kb);
+        std::printf("  received: %.1f MB/s  mean frame %.1f KB (JPEG bytes; WebSocket: message payload)\n", mb_per_s,
+                    mean_frame_kb);
+        std::printf("  per client: %.1f KB/s mean (min %.1f, max %.1f), %.2f messages/s mean\n",
+                    client_bytes_mean / 1e3, client_bytes_per_s.front() / 1e3, client_bytes_per_s.back() / 1e3,
+                    fps_mean);
+        if (kind == FeedKind::WebSocket) {
+            std::printf("  WebSocket: %llu data frames for %llu messages\n",
+                        static_cast<unsigned long long>(ws_data_frames), static_cast<unsigned long long>(frames_total));
+            std::printf(
+                "  tile mode: %llu key frames (%llu in the window, %.1f MB), %llu tiles in the window; pings answered "
+                "%llu\n",
+                static_cast<unsigned long long>(key_frames_total), static_cast<unsigned long long>(key_frames_window),
+                static_cast<double>(key_frame_bytes_window) / 1e6, static_cast<unsigned long long>(tiles_window),
+                static_cast<unsigned long long>(pings_answered));
+            if (!latency_ms.empty()) {
+                std::printf("  capture -> received here: median %.1f ms  p90 %.1f  p99 %.1f  max %.1f (%zu messages)\n",
+                            percentile(latency_ms, 50), percentile(latency_ms, 90), percentile(latency_ms, 99),
+                            latency_max, latency_ms.size());
+            }
+        }
         std::printf("  zero-frame clients in window: %d  stream_stopped: %d  errors: %d", zero_frame_clients, stopped,
                     errors);
         if (errors) {

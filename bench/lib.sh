@@ -1,4 +1,5 @@
-# Shell helpers shared by the benchmark scripts (feed_bench.sh, chat_bench.sh, cluster_bench.sh). Sourced, not run.
+# Shell helpers shared by the benchmark scripts (feed_bench.sh, chat_bench.sh, cluster_bench.sh, tiles_bench.sh).
+# Sourced, not run.
 # Expects $base_url (the server's http://host:port) and $server_pid to be set by the caller when used.
 
 # Prometheus text of the server ("" when /metrics does not answer).
@@ -38,4 +39,15 @@ raise_open_files_for() {  # $1 = clients, $2 = script name for the message; exit
     echo "$2: open-files limit $(ulimit -n) is below $1 viewers (+ margin); raise the hard limit" >&2
     exit 2
   fi
+}
+
+# Loopback ports: free when nothing accepts a connection there.
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {  # a free port in 20000-39999
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 20000))
+    port_is_free "$p" && { echo "$p"; return; }
+  done
+  echo "$(basename "$0"): no free port found" >&2; return 1
 }

@@ -256,6 +256,8 @@ net::awaitable<void> serve_ws_feed(std::shared_ptr<ScreenService> service, Metri
     bool ended = !subscription;
     if (subscription) {
         ws->binary(true);
+        // One frame per message: Beast's default cuts messages into 4 KB frames, ~57 writes for a 720p picture.
+        ws->auto_fragment(false);
         for (;;) {
             const auto wake = co_await subscription->wait(std::chrono::hours(1));
             if (wake == screen::FeedSubscription::Wake::Ended) {
