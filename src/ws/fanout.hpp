@@ -38,8 +38,8 @@ struct Share {
 // tens of ms of CPU, and the kernel charges per write (~7 us on loopback), not per byte; spaced passes carry
 // more per write (2 comments at 20/s instead of 1.5), so a big room costs less CPU and its latency stops
 // depending on how busy the machine is, for at most kPassSpacing of added wait. Measured in docs/BENCHMARKS.md
-// (live chat across processes, run 5): at 10,000 viewers p99 441 -> 166 ms on two processes, 287 -> 127 ms on one.
-// Spacing by the last pass's duration instead was worse (it oscillates), and so was 60 ms.
+// (live chat across processes, runs 5-9): at 10,000 viewers p99 441 -> 143-191 ms on two processes, 287 -> ~130 ms
+// on one. Spacing by the last pass's duration was worse (it oscillates), and so were 60 and 80 ms (more CPU).
 inline constexpr std::size_t kPacedRoomSize = 4000;
 inline constexpr std::chrono::milliseconds kPassSpacing{100};
 std::chrono::milliseconds pass_spacing(std::size_t members);
