@@ -48,7 +48,8 @@ TEST(Framing, MakeFramePreparesEveryWireFormOnce) {
     // Base64 costs a third more: the reason /stream/mjpeg and /stream/ws exist.
     EXPECT_GT(frame->sse_event.size(), frame->jpeg.size() * 4 / 3);
     // Tile mode's key frame: header + one whole-screen tile whose JPEG is the same bytes.
-    auto key = parse_tile_message(frame->key_prefix + frame->jpeg);
+    const std::string key_message = frame->key_prefix + frame->jpeg;  // the parsed tiles point into it
+    auto key = parse_tile_message(key_message);
     ASSERT_TRUE(key.has_value());
     EXPECT_TRUE(key->header.key);
     EXPECT_EQ(key->header.seq, 7u);
