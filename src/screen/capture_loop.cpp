@@ -9,12 +9,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::uint64_t unix_ms_now() {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-}
-
 ImageView crop(const ImageView& image, Rect r) {
     return ImageView{image.data + static_cast<std::ptrdiff_t>(r.y) * image.stride_bytes + static_cast<std::ptrdiff_t>(r.x) * 4,
                      r.w, r.h, image.stride_bytes};

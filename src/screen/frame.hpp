@@ -56,6 +56,9 @@ struct FrameContent {
     std::vector<TilePtr> tiles;
 };
 
+// Unix time in ms: the clock of captured_at_ms (viewers compare it with theirs to show the latency).
+std::uint64_t unix_ms_now();
+
 // Builds every wire form of the picture (base64 for SSE costs ~0.15 ms at 720p, paid once per frame).
 FramePtr make_frame(FrameContent content);
 

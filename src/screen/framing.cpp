@@ -79,6 +79,12 @@ Frame::~Frame() {
     if (mjpeg_file >= 0) ::close(mjpeg_file);
 }
 
+std::uint64_t unix_ms_now() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
 FramePtr make_frame(FrameContent content) {
     auto frame = std::make_shared<Frame>();
     frame->seq = content.seq;

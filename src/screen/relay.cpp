@@ -5,15 +5,6 @@ namespace {
 
 constexpr std::string_view kMagic = "RRRL";
 
-void put_le(std::string& out, std::uint64_t v, int size) {
-    for (int i = 0; i < size; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-std::uint64_t get_le(std::string_view bytes, std::size_t at, int size) {
-    std::uint64_t v = 0;
-    for (int i = size - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
-    return v;
-}
-
 }  // namespace
 
 // "RRRL", flags (bit 0 key, bit 1 changed), captured_at (u64), JPEG length (u32), JPEG, tile count (u16),
@@ -57,16 +48,9 @@ std::optional<RelayedChange> decode_relayed_change(std::string_view body) {
     const std::uint64_t count = get_le(body, at, 2);
     at += 2;
     for (std::uint64_t i = 0; i < count; ++i) {
-        if (body.size() - at < kTileRecordHeaderBytes) return std::nullopt;
-        RelayedChange::Tile tile;
-        tile.rect = Rect{static_cast<int>(get_le(body, at, 2)), static_cast<int>(get_le(body, at + 2, 2)),
-                         static_cast<int>(get_le(body, at + 4, 2)), static_cast<int>(get_le(body, at + 6, 2))};
-        const std::uint64_t size = get_le(body, at + 8, 4);
-        at += kTileRecordHeaderBytes;
-        if (size > body.size() - at || tile.rect.empty()) return std::nullopt;
-        tile.jpeg = std::string(body.substr(at, size));
-        at += size;
-        change.tiles.push_back(std::move(tile));
+        const auto tile = parse_tile_record(body, at);
+        if (!tile) return std::nullopt;
+        change.tiles.push_back(*tile);
     }
     if (at != body.size()) return std::nullopt;
     return change;

@@ -17,11 +17,7 @@ struct RelayedChange {
     bool changed = true;   // false: the same state again (a refresh of a still screen)
     std::uint64_t captured_at_ms = 0;
     std::string jpeg;
-    struct Tile {
-        Rect rect;
-        std::string jpeg;
-    };
-    std::vector<Tile> tiles;
+    std::vector<ParsedTile> tiles;  // point into the decoded bytes: keep them while these are used
 };
 
 std::string encode_relayed_change(const Frame& frame);

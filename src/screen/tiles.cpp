@@ -7,26 +7,34 @@
 namespace redred::screen {
 namespace {
 
-void put_u16(std::string& out, std::uint16_t v) {
-    out.push_back(static_cast<char>(v & 0xff));
-    out.push_back(static_cast<char>(v >> 8));
-}
-void put_u32(std::string& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_u64(std::string& out, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-std::uint64_t get_le(std::string_view bytes, std::size_t at, int size) {
-    std::uint64_t v = 0;
-    for (int i = size - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
-    return v;
-}
 std::uint16_t clamp_u16(int v) { return static_cast<std::uint16_t>(std::clamp(v, 0, 0xffff)); }
 
 constexpr std::string_view kMagic = "RRTL";
 
 }  // namespace
+
+void put_le(std::string& out, std::uint64_t value, int size) {
+    for (int i = 0; i < size; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+std::uint64_t get_le(std::string_view bytes, std::size_t at, int size) {
+    std::uint64_t v = 0;
+    for (int i = size - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+}
+
+std::optional<ParsedTile> parse_tile_record(std::string_view bytes, std::size_t& at) {
+    if (at > bytes.size() || bytes.size() - at < kTileRecordHeaderBytes) return std::nullopt;
+    ParsedTile tile;
+    tile.rect = Rect{static_cast<int>(get_le(bytes, at, 2)), static_cast<int>(get_le(bytes, at + 2, 2)),
+                     static_cast<int>(get_le(bytes, at + 4, 2)), static_cast<int>(get_le(bytes, at + 6, 2))};
+    const std::uint64_t size = get_le(bytes, at + 8, 4);
+    const std::size_t jpeg_at = at + kTileRecordHeaderBytes;
+    if (size > bytes.size() - jpeg_at || tile.rect.empty()) return std::nullopt;
+    tile.jpeg = bytes.substr(jpeg_at, size);
+    at = jpeg_at + size;
+    return tile;
+}
 
 TileGrid::TileGrid(int width, int height, int cell)
     : width_(std::max(width, 0)),
@@ -106,22 +114,19 @@ std::string encode_tile_message_header(const TileMessageHeader& header) {
     out.append(kMagic);
     out.push_back(static_cast<char>(kTileFormatVersion));
     out.push_back(static_cast<char>(header.key ? 1 : 0));
-    put_u16(out, header.tile_count);
-    put_u32(out, header.seq);
-    put_u16(out, header.width);
-    put_u16(out, header.height);
-    put_u64(out, header.captured_at_ms);
+    put_le(out, header.tile_count, 2);
+    put_le(out, header.seq, 4);
+    put_le(out, header.width, 2);
+    put_le(out, header.height, 2);
+    put_le(out, header.captured_at_ms, 8);
     return out;
 }
 
 std::string encode_tile_record_header(Rect rect, std::size_t jpeg_size) {
     std::string out;
     out.reserve(kTileRecordHeaderBytes);
-    put_u16(out, clamp_u16(rect.x));
-    put_u16(out, clamp_u16(rect.y));
-    put_u16(out, clamp_u16(rect.w));
-    put_u16(out, clamp_u16(rect.h));
-    put_u32(out, static_cast<std::uint32_t>(jpeg_size));
+    for (int v : {rect.x, rect.y, rect.w, rect.h}) put_le(out, clamp_u16(v), 2);
+    put_le(out, jpeg_size, 4);
     return out;
 }
 
@@ -150,18 +155,10 @@ std::optional<ParsedTileMessage> parse_tile_message(std::string_view bytes) {
     std::size_t at = kTileMessageHeaderBytes;
     message.tiles.reserve(h.tile_count);
     for (int i = 0; i < h.tile_count; ++i) {
-        if (bytes.size() - at < kTileRecordHeaderBytes) return std::nullopt;
-        ParsedTile tile;
-        tile.rect = Rect{static_cast<int>(get_le(bytes, at, 2)), static_cast<int>(get_le(bytes, at + 2, 2)),
-                         static_cast<int>(get_le(bytes, at + 4, 2)), static_cast<int>(get_le(bytes, at + 6, 2))};
-        const std::uint64_t size = get_le(bytes, at + 8, 4);
-        at += kTileRecordHeaderBytes;
-        if (size > bytes.size() - at || tile.rect.empty() || tile.rect.x + tile.rect.w > h.width ||
-            tile.rect.y + tile.rect.h > h.height)
+        auto tile = parse_tile_record(bytes, at);
+        if (!tile || tile->rect.x + tile->rect.w > h.width || tile->rect.y + tile->rect.h > h.height)
             return std::nullopt;
-        tile.jpeg = bytes.substr(at, size);
-        at += size;
-        message.tiles.push_back(tile);
+        message.tiles.push_back(*tile);
     }
     if (at != bytes.size()) return std::nullopt;
     return message;

@@ -80,6 +80,13 @@ struct ParsedTileMessage {
 };
 // nullopt when the bytes are not one well-formed message (bad magic/version, truncated, tile off the screen).
 std::optional<ParsedTileMessage> parse_tile_message(std::string_view bytes);
+// One tile record (12-byte header + JPEG) at `at`, which it advances past it; nullopt if cut short or empty.
+// Shared by tile messages and what instances relay to each other (screen/relay.hpp).
+std::optional<ParsedTile> parse_tile_record(std::string_view bytes, std::size_t& at);
+
+// Little-endian integers of `size` bytes, the byte order of both wire formats.
+void put_le(std::string& out, std::uint64_t value, int size);
+std::uint64_t get_le(std::string_view bytes, std::size_t at, int size);
 
 // The newest tile of every cell and the state it came from. A key frame resets it (the key's full picture is
 // the base); each later change overwrites the cells its tiles cover. A viewer at state `since` >= base()

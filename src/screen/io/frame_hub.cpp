@@ -204,27 +204,20 @@ TileMessagePtr FrameHub::take_tiles(FeedSubscription& sub) {
     sub.wants_key_ = false;
     sub.last_seq_ = state_seq_;
     if (latest_picture_->seq == state_seq_) return key_locked(latest_picture_);
-    auto key = key_locked(latest_picture_);
+    // The picture as the first tile, then the delta's tiles, under one header for the newest state.
     auto delta = delta_locked(latest_picture_->seq);
+    auto head = std::make_shared<const std::string>(
+        state_header_locked(true, 1 + delta->tiles) +
+        encode_tile_record_header(Rect{0, 0, latest_picture_->width, latest_picture_->height},
+                                  latest_picture_->jpeg.size()));
     auto message = std::make_shared<TileMessage>();
-    TileMessageHeader header;
-    header.key = true;
-    header.tile_count = static_cast<std::uint16_t>(1 + delta->tiles);
-    header.seq = static_cast<std::uint32_t>(state_seq_);
-    header.width = static_cast<std::uint16_t>(width_);
-    header.height = static_cast<std::uint16_t>(height_);
-    header.captured_at_ms = state_captured_at_ms_;
-    auto head = std::make_shared<const std::string>(encode_tile_message_header(header));
-    auto record = std::make_shared<const std::string>(
-        std::string(std::string_view(latest_picture_->key_prefix).substr(kTileMessageHeaderBytes)));
-    message->parts = {*head, *record, latest_picture_->jpeg};
-    message->owners = {head, record, latest_picture_};
+    message->parts = {*head, latest_picture_->jpeg};
+    message->owners = {head, latest_picture_, delta};
     message->parts.insert(message->parts.end(), delta->parts.begin() + 1, delta->parts.end());
-    message->owners.push_back(delta);
-    message->tiles = header.tile_count;
+    message->tiles = 1 + delta->tiles;
     message->key = true;
     message->seq = state_seq_;
-    for (auto part : message->parts) message->bytes += part.size();
+    message->bytes = head->size() + latest_picture_->jpeg.size() + delta->bytes - delta->parts.front().size();
     return message;
 }
 
@@ -243,25 +236,31 @@ TileMessagePtr FrameHub::delta_locked(std::uint64_t from) {
         if (cached_from == from) return message;
     auto message = std::make_shared<TileMessage>();
     const std::vector<TilePtr> tiles = tiles_.since(from);
+    auto head = std::make_shared<const std::string>(state_header_locked(false, tiles.size()));
+    message->parts.push_back(*head);
+    message->owners.push_back(head);
+    message->bytes = head->size();
+    for (const TilePtr& tile : tiles) {
+        message->parts.push_back(tile->record);
+        message->owners.push_back(tile);
+        message->bytes += tile->record.size();
+    }
+    message->tiles = tiles.size();
+    message->seq = state_seq_;
+    if (deltas_.size() >= kDeltaCacheSize) deltas_.pop_front();
+    deltas_.emplace_back(from, message);
+    return message;
+}
+
+std::string FrameHub::state_header_locked(bool key, std::size_t tiles) const {
     TileMessageHeader header;
-    header.tile_count = static_cast<std::uint16_t>(tiles.size());
+    header.key = key;
+    header.tile_count = static_cast<std::uint16_t>(tiles);
     header.seq = static_cast<std::uint32_t>(state_seq_);
     header.width = static_cast<std::uint16_t>(width_);
     header.height = static_cast<std::uint16_t>(height_);
     header.captured_at_ms = state_captured_at_ms_;
-    auto head = std::make_shared<const std::string>(encode_tile_message_header(header));
-    message->parts.push_back(*head);
-    message->owners.push_back(head);
-    for (const TilePtr& tile : tiles) {
-        message->parts.push_back(tile->record);
-        message->owners.push_back(tile);
-    }
-    message->tiles = tiles.size();
-    message->seq = state_seq_;
-    for (auto part : message->parts) message->bytes += part.size();
-    if (deltas_.size() >= kDeltaCacheSize) deltas_.pop_front();
-    deltas_.emplace_back(from, message);
-    return message;
+    return encode_tile_message_header(header);
 }
 
 TileMessagePtr FrameHub::key_locked(const FramePtr& picture) {

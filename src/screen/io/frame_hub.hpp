@@ -112,6 +112,7 @@ private:
     void unsubscribed(FeedTransport transport);
     TileMessagePtr delta_locked(std::uint64_t from);
     TileMessagePtr key_locked(const FramePtr& picture);
+    std::string state_header_locked(bool key, std::size_t tiles) const;  // a message header for state_seq_
 
     Metrics& metrics_;
     std::atomic<int> picture_viewers_{0};

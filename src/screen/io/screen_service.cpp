@@ -10,6 +10,10 @@
 namespace redred::screen {
 namespace {
 auto logger() { return log::get("screen"); }
+std::int64_t steady_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 }  // namespace
 
 ScreenService::ScreenService(net::any_io_executor executor, Metrics& metrics, state::ScreenState& state,
@@ -182,9 +186,7 @@ void ScreenService::begin_capture(const StreamRecord& record) {
                 if (!self) return;
                 self->hub_->publish(frame);
                 if (shared && frame->has_picture()) {
-                    self->last_relay_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::steady_clock::now().time_since_epoch())
-                                               .count();
+                    self->last_relay_ms_ = steady_ms_now();
                     self->state_.publish_frame(self->options_.instance_id, frame->task_id, frame->seq,
                                                encode_relayed_change(*frame));
                 }
@@ -213,10 +215,7 @@ CaptureDemand ScreenService::capture_demand() {
         // The other instances' viewers: whole pictures for their full-frame feeds, tiles for their tile mode.
         demand.pictures = true;
         demand.tiles = true;
-        const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count();
-        if (now_ms - last_relay_ms_.load() >= options_.relay_refresh_ms) demand.key = true;
+        if (steady_ms_now() - last_relay_ms_.load() >= options_.relay_refresh_ms) demand.key = true;
     }
     return demand;
 }
@@ -246,11 +245,7 @@ void ScreenService::on_relayed_frame(std::string task_id, std::string capturer, 
     content.key = change->key || !continuous || change->tiles.empty();
     if (!content.key)
         for (const auto& tile : change->tiles) content.tiles.push_back(make_tile(tile.rect, content.seq, tile.jpeg));
-    content.captured_at_ms = change->captured_at_ms != 0
-                                 ? change->captured_at_ms
-                                 : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                                  .count());
+    content.captured_at_ms = change->captured_at_ms != 0 ? change->captured_at_ms : unix_ms_now();
     content.jpeg = std::move(change->jpeg);
     hub_->publish(make_frame(std::move(content)));
 }

@@ -48,18 +48,6 @@ export async function startPainter(display, args = []) {
   };
 }
 
-// The JPEG bytes of each tile of a parsed message, in order.
-function tileJpegs(buffer, message) {
-  const out = [];
-  let offset = 24;
-  for (const tile of message.tiles) {
-    offset += 12;
-    out.push(buffer.subarray(offset, offset + tile.jpegBytes));
-    offset += tile.jpegBytes;
-  }
-  return out;
-}
-
 // A tile-mode viewer: `messages` are the parsed messages (with `receivedAt`), `picture` the composed RGBA
 // pixels. Pass decode: false to count bytes only (benchmarks).
 export class TileViewer {
@@ -108,9 +96,8 @@ export class TileViewer {
       this.picture = Buffer.alloc(this.width * this.height * 4);
     }
     if (!this.picture) throw new Error('a delta before any key frame');
-    tileJpegs(buffer, message).forEach((bytes, i) => {
-      const tile = message.tiles[i];
-      const image = jpeg.decode(bytes, { useTArray: true });
+    message.tiles.forEach((tile, i) => {
+      const image = jpeg.decode(buffer.subarray(tile.jpegOffset, tile.jpegOffset + tile.jpegBytes), { useTArray: true });
       if (image.width !== tile.w || image.height !== tile.h) throw new Error(`tile ${i} is ${image.width}x${image.height}, header says ${tile.w}x${tile.h}`);
       for (let row = 0; row < tile.h; row++) {
         const from = row * tile.w * 4;

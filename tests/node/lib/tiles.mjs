@@ -53,6 +53,7 @@ export function parseTileMessage(buffer) {
       w: buffer.readUInt16LE(offset + 4),
       h: buffer.readUInt16LE(offset + 6),
       jpegBytes: buffer.readUInt32LE(offset + 8),
+      jpegOffset: offset + TILE_RECORD_BYTES,
     };
     offset += TILE_RECORD_BYTES + tile.jpegBytes;
     if (offset > buffer.length) throw new Error(`tile ${i}: JPEG cut short`);
