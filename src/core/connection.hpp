@@ -5,6 +5,7 @@
 // async_write_some (never straight to socket()), and the TLS context stays alive as long as the connection.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -12,21 +13,32 @@
 
 namespace redred {
 
+// The server spreads its connections over this many strands (round robin at accept) instead of giving each its
+// own: code that serves thousands of connections at once, a room's fan-out, then posts one handler per strand
+// and serves that strand's connections in it, instead of posting (and allocating) once per connection
+// (docs/BENCHMARKS.md, live chat across processes). Enough that the I/O threads share the work evenly and a
+// busy connection delays few others; each handler is short.
+inline constexpr std::uint32_t kConnectionStrands = 64;
+// Names one of those strands, unique in the process (servers number their strands from a shared counter):
+// connections with the same key run on the same strand. 0: a strand of its own, shared with nobody.
+using StrandKey = std::uint32_t;
+
 class Connection {
 public:
     using executor_type = beast::tcp_stream::executor_type;
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-    // Plain TCP.
-    explicit Connection(beast::tcp_stream plain) : plain_(std::move(plain)) {}
+    // Plain TCP. `strand`: the key of the shared strand the stream's executor is (0: none).
+    explicit Connection(beast::tcp_stream plain, StrandKey strand = 0) : plain_(std::move(plain)), strand_(strand) {}
     // TLS with `context` (kept alive here: a reload does not touch open connections). Handshake still to do.
-    Connection(beast::tcp_stream transport, std::shared_ptr<ssl::context> context)
-        : context_(std::move(context)), tls_(std::make_unique<TlsStream>(std::move(transport), *context_)) {}
+    Connection(beast::tcp_stream transport, std::shared_ptr<ssl::context> context, StrandKey strand = 0)
+        : context_(std::move(context)), tls_(std::make_unique<TlsStream>(std::move(transport), *context_)), strand_(strand) {}
 
     Connection(Connection&&) noexcept = default;
     Connection& operator=(Connection&&) noexcept = default;
 
     bool is_tls() const { return tls_ != nullptr; }
+    StrandKey strand_key() const { return strand_; }
     executor_type get_executor() { return transport().get_executor(); }
     // The TCP layer: timeouts (expires_after applies to TLS records too) and socket options.
     beast::tcp_stream& transport() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
@@ -51,6 +63,7 @@ private:
     std::optional<beast::tcp_stream> plain_;
     std::shared_ptr<ssl::context> context_;  // before tls_: outlives it
     std::unique_ptr<TlsStream> tls_;
+    StrandKey strand_ = 0;
 
     // Beast closes the lowest layer this way when a WebSocket times out.
     friend void beast_close_socket(Connection& c) { c.transport().close(); }

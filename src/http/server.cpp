@@ -50,6 +50,9 @@ Server::Server(net::io_context& io, tcp::endpoint endpoint, ServerLimits limits,
       static_files_(static_files),
       metrics_(metrics),
       tls_(std::move(tls)) {
+    static std::atomic<StrandKey> strand_keys{1};
+    first_strand_key_ = strand_keys.fetch_add(kConnectionStrands);
+    for (std::uint32_t i = 0; i < kConnectionStrands; ++i) connection_strands_.push_back(net::make_strand(io));
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -80,8 +83,9 @@ net::awaitable<void> Server::accept_loop(std::shared_ptr<Server> self) {
     net::steady_timer backoff(self->acceptor_.get_executor());
     while (!self->stopped_) {
         error_code ec;
-        tcp::socket socket =
-            co_await self->acceptor_.async_accept(net::make_strand(self->io_), net::redirect_error(use_awaitable, ec));
+        const std::uint32_t strand_index = self->next_strand_;
+        tcp::socket socket = co_await self->acceptor_.async_accept(self->connection_strands_[strand_index],
+                                                                   net::redirect_error(use_awaitable, ec));
         if (ec) {
             if (self->stopped_ || ec == net::error::operation_aborted) break;
             // Out of file descriptors or similar: back off briefly instead of spinning.
@@ -100,8 +104,10 @@ net::awaitable<void> Server::accept_loop(std::shared_ptr<Server> self) {
             socket.close(ec);
             continue;
         }
+        self->next_strand_ = (strand_index + 1) % kConnectionStrands;
         auto executor = socket.get_executor();
-        net::co_spawn(executor, session(self, std::move(socket)), [](std::exception_ptr e) {
+        const StrandKey key = self->first_strand_key_ + strand_index;
+        net::co_spawn(executor, session(self, std::move(socket), key), [](std::exception_ptr e) {
             if (!e) return;
             try {
                 std::rethrow_exception(e);
@@ -112,13 +118,13 @@ net::awaitable<void> Server::accept_loop(std::shared_ptr<Server> self) {
     }
 }
 
-net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket socket) {
+net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket socket, StrandKey strand) {
     ConnectionCount counted(self->metrics_);
     const auto& limits = self->limits_;
     std::optional<Connection> connection;
     if (self->tls_) {
         // The context current at accept time: a reload (SIGHUP) affects the connections accepted after it.
-        connection.emplace(beast::tcp_stream(std::move(socket)), self->tls_->current());
+        connection.emplace(beast::tcp_stream(std::move(socket)), self->tls_->current(), strand);
         connection->expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
         error_code ec;
         co_await connection->tls().async_handshake(ssl::stream_base::server, net::redirect_error(use_awaitable, ec));
@@ -129,7 +135,7 @@ net::awaitable<void> Server::session(std::shared_ptr<Server> self, tcp::socket s
             co_return;
         }
     } else {
-        connection.emplace(beast::tcp_stream(std::move(socket)));
+        connection.emplace(beast::tcp_stream(std::move(socket)), strand);
     }
     Connection& stream = *connection;
     beast::flat_buffer buffer;

@@ -1,9 +1,10 @@
-// The HTTP listener and its sessions: one coroutine per connection, on its own strand, with limits set where
-// the socket is made (header and body size, header/idle/write timeouts, a cap on open connections).
+// The HTTP listener and its sessions: one coroutine per connection, on one of kConnectionStrands strands
+// (core/connection.hpp), with limits set where the socket is made (header and body size, header/idle/write timeouts, a cap on open connections).
 #pragma once
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/connection.hpp"
 #include "core/metrics.hpp"
@@ -35,12 +36,15 @@ public:
 
 private:
     static net::awaitable<void> accept_loop(std::shared_ptr<Server> self);
-    static net::awaitable<void> session(std::shared_ptr<Server> self, tcp::socket socket);
+    static net::awaitable<void> session(std::shared_ptr<Server> self, tcp::socket socket, StrandKey strand);
     net::awaitable<Response> dispatch(Request& req, bool& handled_as_stream, Connection& stream,
                                       beast::flat_buffer& buffer);
 
     net::io_context& io_;
     tcp::acceptor acceptor_;
+    std::vector<net::strand<net::io_context::executor_type>> connection_strands_;  // kConnectionStrands
+    StrandKey first_strand_key_ = 0;  // connection_strands_[i] has key first_strand_key_ + i
+    std::uint32_t next_strand_ = 0;   // acceptor's strand only
     tcp::endpoint local_endpoint_;
     ServerLimits limits_;
     const Router& router_;

@@ -101,8 +101,8 @@ Room::Room(LiveContext& ctx, store::StreamRow stream, store::RoleLists roles, st
       bus_(ctx.bus),
       synced_(!ctx.bus),
       synced_signal_(strand_),
-      update_timer_(strand_),
-      pass_timer_(strand_) {
+      pass_timer_(strand_),
+      update_timer_(strand_) {
     apply_roles(std::move(roles));
     if (ctx_.sfu) media_ = std::make_unique<RoomMedia>(*this, ctx_.sfu, ctx_.metrics);
     add_stored_sanctions(sanctions);
@@ -729,8 +729,9 @@ void Room::start_pass_when_due() {
 }
 
 void Room::run_pass(std::vector<fanout::Outgoing> batch) {
-    // Every socket's share is handed over now (deliver posts to its strand); the pass ends when all of those
-    // have run, which the last copy of `pass` reports. Sockets that no entry names share one joined text.
+    // Every socket's share is handed over now: the common share in one handler per connection strand, the others
+    // (named sockets, sockets not yet established, closes) one by one; the pass ends when all of those have run,
+    // which the last copy of `pass` reports. Sockets that no entry names share one joined text.
     const auto named = fanout::named_in(batch);
     pass_running_ = true;
     std::shared_ptr<void> pass(nullptr, [weak = weak_from_this(), strand = strand_](void*) {
@@ -752,16 +753,33 @@ void Room::run_pass(std::vector<fanout::Outgoing> batch) {
             session->close(static_cast<websocket::close_code>(share.close->close_code), share.close->close_reason);
     };
     if (fanout::reaches_everyone(batch)) {
+        // The common share of established sockets goes out by connection strand: one handler per strand serves all
+        // of its sockets (WsSession::deliver_here), instead of one post per socket.
         std::optional<fanout::Share> common;
+        std::vector<std::vector<std::shared_ptr<WsSession>>> by_strand(kConnectionStrands);
         for (auto& [id, member] : members_) {
             auto session = member.session.lock();
             if (!session) continue;
             if (named.count(id)) {
                 hand_over(member, session, fanout::share_for(id, batch));
-            } else {
-                if (!common) common = fanout::share_for(id, batch);
-                hand_over(member, session, *common);
+                continue;
             }
+            if (!common) common = fanout::share_for(id, batch);
+            const auto key = session->strand_key();
+            auto& group = by_strand[key % kConnectionStrands];
+            if (!member.established || common->close || !common->count || key == 0 ||
+                (!group.empty() && group.front()->strand_key() != key)) {
+                hand_over(member, session, *common);
+                continue;
+            }
+            group.push_back(std::move(session));
+        }
+        for (auto& sessions : by_strand) {
+            if (sessions.empty()) continue;
+            auto strand = sessions.front()->strand();
+            net::post(strand, [sessions = std::move(sessions), text = common->text, count = common->count, pass] {
+                for (const auto& session : sessions) session->deliver_here(text, count);
+            });
         }
     } else {
         for (auto id : named) {

@@ -34,6 +34,7 @@ void append_frame_header(std::string& out, std::uint8_t opcode, std::size_t size
 
 WsSession::WsSession(Connection stream, WsLimits limits, Metrics& metrics)
     : strand_(stream.get_executor()),
+      strand_key_(stream.strand_key()),
       ws_(GatedConnection(std::move(stream))),
       limits_(limits),
       metrics_(metrics),
@@ -105,6 +106,10 @@ void WsSession::deliver(Message message) {
 void WsSession::deliver(Message messages, std::uint32_t count, std::shared_ptr<void> pass) {
     net::post(strand_, [self = shared_from_this(), messages = std::move(messages), count,
                         pass = std::move(pass)]() mutable { self->on_deliver(std::move(messages), count); });
+}
+
+void WsSession::deliver_here(const Message& messages, std::uint32_t count) {
+    on_deliver(messages, count);
 }
 
 void WsSession::close(websocket::close_code code, std::string reason) {

@@ -1,5 +1,6 @@
-// One WebSocket connection of the live platform. Lives on its own strand; everything it owns is touched only
-// there. Other code calls deliver() or close(), which post.
+// One WebSocket connection of the live platform. Lives on its connection's strand (shared with other
+// connections, core/connection.hpp); everything it owns is touched only there. Other code calls deliver() or
+// close(), which post, or, already on that strand, deliver_here().
 //
 // Outbound: a queue capped in bytes (STYLE §4). Messages are written by this class as ready-made WebSocket
 // frames straight to the socket: a non-blocking send from the strand when the socket can take it (the common
@@ -60,6 +61,12 @@ public:
     void close(websocket::close_code code, std::string reason);  // any thread; sends what is queued first
     std::uint64_t id() const { return id_; }
 
+    // For code that serves many sessions at once (a room's fan-out pass): sessions with the same nonzero
+    // strand_key() share one strand, so one handler posted to strand() may call deliver_here() for all of them.
+    StrandKey strand_key() const { return strand_key_; }
+    const net::any_io_executor& strand() const { return strand_; }
+    void deliver_here(const Message& messages, std::uint32_t count);  // on strand() only; a batch as above
+
 private:
     void on_deliver(Message messages, std::uint32_t count);
     void on_close_request(websocket::close_code code, std::string reason);
@@ -69,6 +76,7 @@ private:
     void mark_closed();
 
     net::any_io_executor strand_;
+    const StrandKey strand_key_;
     websocket::stream<GatedConnection> ws_;  // Beast's writes take turns with ours (see GatedConnection)
     WsLimits limits_;
     Metrics& metrics_;

@@ -69,3 +69,50 @@ test('a viewer that never reads is closed with 1013; readers get everything; mem
   await reader.close();
   await talker.close();
 });
+
+// The server spreads connections over a fixed set of strands (64) and a room's fan-out serves each strand's
+// sockets in one handler: with more sockets than strands, sockets share a handler. Each of them must still get
+// every comment exactly once and in order, a socket that joins mid-burst must start cleanly after its
+// connection_established, and what is meant for one socket (the sender's acknowledgements, a kick) reaches it
+// alone.
+test('more sockets than connection strands: every viewer gets every comment once, in order; a kick reaches only its target', async () => {
+  const streamer = await register(server, uniqueName('many_s'));
+  const sender = await register(server, uniqueName('many_c'));
+  const target = await register(server, uniqueName('many_k'));
+  const stream = await createStream(server, streamer.token);
+  const host = await join(server, stream.id, { account: streamer });
+  const talker = await join(server, stream.id, { account: sender });
+  const kicked = await join(server, stream.id, { account: target });
+  const viewers = [];
+  for (let i = 0; i < 150; i++) viewers.push(await join(server, stream.id, { guest: true, label: `v${i}` }));
+
+  const total = 300;
+  const contents = Array.from({ length: total }, (_, i) => `many ${i}`);
+  let late;
+  for (let i = 0; i < total; i++) {
+    talker.send({ type: 'comment', content: contents[i], ref: `m${i}` });
+    if (i === total / 2) late = join(server, stream.id, { guest: true, label: 'late' });  // joins mid-burst
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+  late = await late;
+  const commentsOf = (c) => c.all('comment').map((m) => m.content);
+  await waitFor(() => viewers.every((v) => commentsOf(v).length >= total) && commentsOf(talker).length >= total,
+    { timeoutMs: 30000, what: 'every comment at every viewer' });
+  for (const v of [...viewers, host, kicked]) assert.deepEqual(commentsOf(v), contents, `${v.label}: every comment once, in order`);
+  assert.deepEqual(commentsOf(talker), contents, 'the sender sees its comments once, in order');
+  assert.equal(talker.all('comment', (m) => typeof m.ref === 'string').length, total, 'every comment acknowledged to its sender');
+  for (const v of [...viewers, host]) assert.equal(v.all('comment', (m) => m.ref !== undefined).length, 0, `${v.label}: no refs of others`);
+  // The late viewer: connection_established first, then a tail of the burst, still in order and without gaps.
+  const lateComments = commentsOf(late);
+  assert.equal(late.messages[0].type, 'connection_established');
+  assert.deepEqual(lateComments, contents.slice(total - lateComments.length), 'the late viewer gets an unbroken tail');
+
+  host.send({ type: 'kick_user', username: target.user.username, ref: 'k1' });
+  const closed = await kicked.waitClosed(10000);
+  assert.equal(closed.code, 4001, 'the kicked socket is closed with 4001');
+  assert.equal(kicked.all('kicked').length, 1, 'the kicked user is told once');
+  const others = [...viewers, late, talker, host];
+  await waitFor(() => others.every((v) => v.all('user_kicked').length === 1), { timeoutMs: 10000, what: 'user_kicked everywhere' });
+  assert.ok(others.every((v) => v.isOpen && v.all('kicked').length === 0), 'only the kicked socket is told and closed');
+  for (const v of [...viewers, late, talker, host]) await v.close();
+});
