@@ -18,7 +18,7 @@ namespace redred {
 // and serves that strand's connections in it, instead of posting (and allocating) once per connection
 // (docs/BENCHMARKS.md, live chat across processes). Enough that the I/O threads share the work evenly and a
 // busy connection delays few others; each handler is short.
-inline constexpr std::uint32_t kConnectionStrands = 64;
+inline constexpr std::uint32_t kConnectionStrands = 256;
 // Names one of those strands, unique in the process (servers number their strands from a shared counter):
 // connections with the same key run on the same strand. 0: a strand of its own, shared with nobody.
 using StrandKey = std::uint32_t;

@@ -70,7 +70,7 @@ test('a viewer that never reads is closed with 1013; readers get everything; mem
   await talker.close();
 });
 
-// The server spreads connections over a fixed set of strands (64) and a room's fan-out serves each strand's
+// The server spreads connections over a fixed set of strands (256) and a room's fan-out serves each strand's
 // sockets in one handler: with more sockets than strands, sockets share a handler. Each of them must still get
 // every comment exactly once and in order, a socket that joins mid-burst must start cleanly after its
 // connection_established, and what is meant for one socket (the sender's acknowledgements, a kick) reaches it
@@ -84,7 +84,7 @@ test('more sockets than connection strands: every viewer gets every comment once
   const talker = await join(server, stream.id, { account: sender });
   const kicked = await join(server, stream.id, { account: target });
   const viewers = [];
-  for (let i = 0; i < 150; i++) viewers.push(await join(server, stream.id, { guest: true, label: `v${i}` }));
+  for (let i = 0; i < 300; i++) viewers.push(await join(server, stream.id, { guest: true, label: `v${i}` }));
 
   const total = 300;
   const contents = Array.from({ length: total }, (_, i) => `many ${i}`);
