@@ -40,7 +40,7 @@ struct Share {
 // depending on how busy the machine is, for at most kPassSpacing of added wait. Measured in docs/BENCHMARKS.md
 // (live chat across processes, runs 5-9): at 10,000 viewers p99 441 -> 143-191 ms on two processes, 287 -> ~130 ms
 // on one. Spacing by the last pass's duration was worse (it oscillates), and so were 60 and 80 ms (more CPU).
-// Run 10: with one handler per connection strand instead of one post per socket, two processes 123-138 ms.
+// Run 10: with one handler per connection strand instead of one post per socket, two processes 129-133 ms.
 inline constexpr std::size_t kPacedRoomSize = 4000;
 inline constexpr std::chrono::milliseconds kPassSpacing{100};
 std::chrono::milliseconds pass_spacing(std::size_t members);
