@@ -32,7 +32,9 @@ public:
     explicit Connection(beast::tcp_stream plain, StrandKey strand = 0) : plain_(std::move(plain)), strand_(strand) {}
     // TLS with `context` (kept alive here: a reload does not touch open connections). Handshake still to do.
     Connection(beast::tcp_stream transport, std::shared_ptr<ssl::context> context, StrandKey strand = 0)
-        : context_(std::move(context)), tls_(std::make_unique<TlsStream>(std::move(transport), *context_)), strand_(strand) {}
+        : context_(std::move(context)),
+          tls_(std::make_unique<TlsStream>(std::move(transport), *context_)),
+          strand_(strand) {}
 
     Connection(Connection&&) noexcept = default;
     Connection& operator=(Connection&&) noexcept = default;

@@ -43,8 +43,7 @@ net::awaitable<void> linger(Connection& stream) {
 
 Server::Server(net::io_context& io, tcp::endpoint endpoint, ServerLimits limits, const Router& router,
                const StaticFiles* static_files, Metrics& metrics, std::shared_ptr<TlsContext> tls)
-    : io_(io),
-      acceptor_(net::make_strand(io)),
+    : acceptor_(net::make_strand(io)),
       limits_(limits),
       router_(router),
       static_files_(static_files),

@@ -1,5 +1,6 @@
 // The HTTP listener and its sessions: one coroutine per connection, on one of kConnectionStrands strands
-// (core/connection.hpp), with limits set where the socket is made (header and body size, header/idle/write timeouts, a cap on open connections).
+// (core/connection.hpp), with limits set where the socket is made (header and body size, header/idle/write
+// timeouts, a cap on open connections).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -40,7 +41,6 @@ private:
     net::awaitable<Response> dispatch(Request& req, bool& handled_as_stream, Connection& stream,
                                       beast::flat_buffer& buffer);
 
-    net::io_context& io_;
     tcp::acceptor acceptor_;
     std::vector<net::strand<net::io_context::executor_type>> connection_strands_;  // kConnectionStrands
     StrandKey first_strand_key_ = 0;  // connection_strands_[i] has key first_strand_key_ + i
