@@ -59,6 +59,10 @@ jq_formats='
     def kbs: if . == null then "n/a" else "\(kb)/s" end;
     def ratio(a; b): if a == null or b == null then "n/a" elif b < 1 then "n/a (÷ \(b | r(100)) B/s)"
                      elif a > 0 and a / b < 0.0001 then "< 0.01 %" else "\(a / b * 100 | r(100)) %" end;
+    # On one scene'"'"'s rows: the mean whole JPEG of its full-frame run (ws, else sse), and fps × that.
+    def picture: (map(select(.mode == "ws"))[0] // map(select(.mode == "sse"))[0]) |
+                 if . == null then null else .mean_frame_kb * 1000 end;
+    def every_tick($fps): picture | if . == null then null else ($fps | tonumber) * . end;
 '
 print_tables() {  # $1 = results.jsonl
   local results=$1
@@ -69,9 +73,7 @@ print_tables() {  # $1 = results.jsonl
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   jq -rs --arg fps "$FPS" "$jq_formats"'
     map(select(.type == "feed")) | group_by(.scene) | .[] |
-    (map(select(.mode == "ws"))[0] // map(select(.mode == "sse"))[0]) as $full |
-    ($full | if . == null then null else .mean_frame_kb * 1000 end) as $picture |
-    (if $picture == null then null else ($fps|tonumber) * $picture end) as $every_tick |
+    picture as $picture | every_tick($fps) as $every_tick |
     (map(select(.mode == "ws"))[0].client_bytes_per_s_mean) as $ws |
     (sort_by({ws: 0, tiles: 1, sse: 2}[.mode]) | .[] |
       "| \(.scene) | \(.mode) | \(.client_bytes_per_s_mean | kbs) (\(.client_bytes_per_s_min | kb) – \(.client_bytes_per_s_max | kb)) | \(.client_bytes_per_s_mean * 8 / 1e6 | r(1000)) | \(if .mode == "ws" then "(reference)" else ratio(.client_bytes_per_s_mean; $ws) end) | \(ratio(.client_bytes_per_s_mean; $every_tick)) | \(.fps_mean | r(100)) | \(if .mode == "tiles" then "\(.key_frames_window / .clients / .window_s | r(100)) / \(.tiles_window / .clients / .window_s | r(10))" else "–" end) | \(if .mode == "tiles" and .bytes_window > 0 and .key_frame_bytes_window != null then "\(.key_frame_bytes_window / .bytes_window * 100 | r(10)) %" else "–" end) | \(if .mode != "sse" and .ws_data_frames != null and .frames_total > 0 then (.ws_data_frames / .frames_total | r(10)) else "–" end) | \(.server_cpu_cores | r(1000)) | \(.loadgen_cpu_cores | r(1000)) | \(.desktop_cpu_cores | r(1000)) | \(.server_vmrss_mb) / \(.server_vmhwm_mb) | \(.metrics.frames_encoded) / \(.metrics.tiles_encoded); \(.metrics.key_frames_sent) | \(.metrics.frames_unchanged) | \(.metrics.frames_dropped) | \(.metrics.viewer_bytes_per_second_mid | kbs) | \(if .latency_samples > 0 then "\(.latency_ms_median) / \(.latency_ms_p99)" else "–" end) | \(.errors) | \(.machine_busy_pct) | \(.other_work_cores | r(100)) |"),
@@ -86,7 +88,7 @@ print_tables() {  # $1 = results.jsonl
   jq -rs --arg fps "$FPS" "$jq_formats"'
     map(select(.type == "feed")) | group_by(.scene) | .[] |
     (map(select(.mode == "ws"))[0]) as $ws | (map(select(.mode == "tiles"))[0]) as $t | (map(select(.mode == "sse"))[0]) as $sse |
-    (($ws // $sse) | if . == null then null else .mean_frame_kb * 1000 * ($fps|tonumber) end) as $every_tick |
+    every_tick($fps) as $every_tick |
     select($t != null) |
     "| \($t.scene) | \($t.client_bytes_per_s_mean | kbs) | \($ws.client_bytes_per_s_mean | kbs) | \(ratio($t.client_bytes_per_s_mean; $ws.client_bytes_per_s_mean)) | \($every_tick | kbs) | \(ratio($t.client_bytes_per_s_mean; $every_tick)) | \($sse.client_bytes_per_s_mean | kbs) | \(ratio($t.client_bytes_per_s_mean; $sse.client_bytes_per_s_mean)) | \($t.server_cpu_cores | r(1000)) / \($ws.server_cpu_cores | r(1000)) |"
   ' "$results"
